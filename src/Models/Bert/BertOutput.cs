@@ -1,0 +1,28 @@
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace MLNet.Transformers.Models.Bert;
+
+/// <summary>Feed-forward contraction intermediate → H, dropout, post-LN residual (HF <c>BertOutput</c>).</summary>
+public sealed class BertOutput : nn.Module
+{
+    private readonly Linear dense;
+    private readonly LayerNorm LayerNorm;
+    private readonly Dropout dropout;
+
+    /// <summary>Creates the block for <paramref name="config"/>.</summary>
+    public BertOutput(BertConfig config) : base(nameof(BertOutput))
+    {
+        dense = nn.Linear(config.IntermediateSize, config.HiddenSize);
+        LayerNorm = nn.LayerNorm(config.HiddenSize, config.LayerNormEps);
+        dropout = nn.Dropout(config.HiddenDropoutProb);
+        RegisterComponents();
+    }
+
+    /// <summary>(B, T, intermediate) and the residual input (B, T, H) → (B, T, H).</summary>
+    public Tensor forward(Tensor intermediate, Tensor input)
+    {
+        using var scope = NewDisposeScope();
+        return LayerNorm.call(dropout.call(dense.call(intermediate)) + input).MoveToOuterDisposeScope();
+    }
+}

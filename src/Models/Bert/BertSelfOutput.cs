@@ -1,0 +1,28 @@
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace MLNet.Transformers.Models.Bert;
+
+/// <summary>Projection after attention, dropout, then post-LN residual: LayerNorm(x + input). HF <c>BertSelfOutput</c>.</summary>
+public sealed class BertSelfOutput : nn.Module
+{
+    private readonly Linear dense;
+    private readonly LayerNorm LayerNorm;
+    private readonly Dropout dropout;
+
+    /// <summary>Creates the block for <paramref name="config"/>.</summary>
+    public BertSelfOutput(BertConfig config) : base(nameof(BertSelfOutput))
+    {
+        dense = nn.Linear(config.HiddenSize, config.HiddenSize);
+        LayerNorm = nn.LayerNorm(config.HiddenSize, config.LayerNormEps);
+        dropout = nn.Dropout(config.HiddenDropoutProb);
+        RegisterComponents();
+    }
+
+    /// <summary>(B, T, H) attention context and the block's input (B, T, H) → (B, T, H).</summary>
+    public Tensor forward(Tensor context, Tensor input)
+    {
+        using var scope = NewDisposeScope();
+        return LayerNorm.call(dropout.call(dense.call(context)) + input).MoveToOuterDisposeScope();
+    }
+}
