@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Text.Json;
+using System.Text.Unicode;
 using TorchSharp;
 
 namespace MLNet.Transformers.Checkpoints;
@@ -55,6 +56,9 @@ internal sealed class SafeTensorsHeader
         long dataStart = 8 + (long)headerLength;
         long dataLength = fileLength - dataStart;
 
+        // JsonDocument only notices bad UTF-8 lazily (when a name is read), so check the whole header up front.
+        if (!Utf8.IsValid(json))
+            throw Fail(path, "header is not valid UTF-8 JSON: it contains invalid UTF-8 bytes");
         JsonDocument document;
         try
         {
@@ -64,7 +68,8 @@ internal sealed class SafeTensorsHeader
         {
             throw Fail(path, $"header is not valid UTF-8 JSON: {e.Message}", e);
         }
-        using (document)
+        using var disposeDocument = document;
+        try
         {
             if (document.RootElement.ValueKind != JsonValueKind.Object)
                 throw Fail(path, $"header must be a JSON object, found {document.RootElement.ValueKind}");
@@ -83,6 +88,11 @@ internal sealed class SafeTensorsHeader
             }
             CheckBufferFullyIndexed(entries, dataLength, path);
             return new SafeTensorsHeader(dataStart, entries, metadata);
+        }
+        catch (InvalidOperationException e) when (e is not CheckpointFormatException)
+        {
+            // Reading a name or string with an escaped lone surrogate (e.g. "\uD800") cannot be transcoded.
+            throw Fail(path, $"header holds a string that is not valid Unicode: {e.Message}", e);
         }
     }
 

@@ -149,8 +149,10 @@ public sealed class SafeTensorsRoundTripTests
             Assert.IsFalse(tensors.ContainsKey("cls.predictions.decoder.weight"), "the decoder is tied to the word embeddings and not saved");
             Assert.AreEqual(46, tensors.Count, "5 embeddings + 2 layers x 16 + 2 pooler + 7 pretraining-head tensors");
             Assert.IsTrue(tensors.Values.All(t => t.dtype == torch.ScalarType.Float32));
-            // LayerNorm weights of a freshly initialised BERT are ones: proves the bytes landed in the right tensor.
-            Assert.AreEqual(32f, tensors["bert.embeddings.LayerNorm.weight"].sum().item<float>());
+            // Values read independently with Python's struct module: the bytes landed in the right tensors.
+            Assert.AreEqual(0.02987455390393734f, tensors["bert.embeddings.word_embeddings.weight"][0, 1].item<float>());
+            Assert.AreEqual(-0.05727040767669678f, tensors["cls.seq_relationship.bias"][0].item<float>());
+            Assert.AreEqual(-0.04698752984404564f, tensors["bert.encoder.layer.1.output.LayerNorm.bias"][31].item<float>());
             Assert.AreEqual("pt", SafeTensors.ReadMetadata(Path.Combine(FixtureDir, "model.safetensors"))["format"]);
         }
         finally
