@@ -56,6 +56,9 @@ internal sealed class SafeTensorsHeader
         long dataStart = 8 + (long)headerLength;
         long dataLength = fileLength - dataStart;
 
+        // The reference implementation insists on '{' first (no leading whitespace or byte-order mark).
+        if (json.Length == 0 || json[0] != (byte)'{')
+            throw Fail(path, "header must be a JSON object starting with '{'");
         // JsonDocument only notices bad UTF-8 lazily (when a name is read), so check the whole header up front.
         if (!Utf8.IsValid(json))
             throw Fail(path, "header is not valid UTF-8 JSON: it contains invalid UTF-8 bytes");

@@ -85,6 +85,7 @@ public sealed class SafeTensorsMalformedFileTests
     public void SafeTensors_RejectsHeaderThatIsNotAnObject()
     {
         AssertRejected(WriteFile("[1, 2]", 0), "must be a JSON object");
+        AssertRejected(WriteFile(" {}", 0), "starting with '{'");
     }
 
     [TestMethod]
