@@ -86,14 +86,20 @@ public static class SafeTensors
 
         byte[] header = BuildHeader(sorted, metadata);
         string temporary = path + ".tmp";
-        using (var file = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None))
+        try
         {
+            using var file = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None);
             Span<byte> prefix = stackalloc byte[8];
             BinaryPrimitives.WriteUInt64LittleEndian(prefix, (ulong)header.Length);
             file.Write(prefix);
             file.Write(header);
             foreach (var (_, tensor) in sorted)
                 WriteTensorBytes(file, tensor);
+        }
+        catch
+        {
+            File.Delete(temporary);
+            throw;
         }
         // Replace the target only once the whole file is written, so a crash never leaves half a checkpoint.
         File.Move(temporary, path, overwrite: true);

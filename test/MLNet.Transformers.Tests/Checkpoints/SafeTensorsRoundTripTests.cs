@@ -114,6 +114,25 @@ public sealed class SafeTensorsRoundTripTests
     }
 
     [TestMethod]
+    public void SafeTensors_SavesModuleParametersThatRequireGrad()
+    {
+        using var dir = new TempDirectory();
+        using var linear = torch.nn.Linear(4, 3);
+        var stateDict = linear.state_dict();
+        Assert.IsTrue(stateDict["weight"].requires_grad);
+
+        SafeTensors.Save(dir.File("x.safetensors"), stateDict);
+        var loaded = SafeTensors.Load(dir.File("x.safetensors"));
+
+        CollectionAssert.AreEquivalent(new[] { "weight", "bias" }, loaded.Keys.ToList());
+        CollectionAssert.AreEqual(stateDict["weight"].bytes.ToArray(), loaded["weight"].bytes.ToArray());
+        CollectionAssert.AreEqual(stateDict["bias"].bytes.ToArray(), loaded["bias"].bytes.ToArray());
+        Assert.IsFalse(File.Exists(dir.File("x.safetensors.tmp")), "the temporary file is renamed into place");
+        foreach (var t in loaded.Values)
+            t.Dispose();
+    }
+
+    [TestMethod]
     public void SafeTensors_ReadMetadataIsEmptyWhenAbsent()
     {
         using var dir = new TempDirectory();
