@@ -11,6 +11,9 @@ internal static class MLNetInternals
     internal static SchemaShape.Column NewSchemaShapeColumn(string name, SchemaShape.Column.VectorKind kind, DataViewType itemType, bool isKey) =>
         new(name, kind, itemType, isKey);
 
+    /// <summary>SchemaShape.Create is internal; it is what ML.NET's own estimator chains use.</summary>
+    internal static SchemaShape SchemaShapeOf(DataViewSchema schema) => SchemaShape.Create(schema);
+
     /// <summary>The environment behind a catalog such as <c>mlContext.Transforms.Text</c> (internal in ML.NET).</summary>
     internal static IHostEnvironment GetEnvironment(TransformsCatalog.TextTransforms catalog) => catalog.GetEnvironment();
 

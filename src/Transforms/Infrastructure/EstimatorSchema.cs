@@ -30,6 +30,9 @@ public static class EstimatorSchema
         return new SchemaShape(columns.Values);
     }
 
+    /// <summary>The shape of <paramref name="schema"/>, as ML.NET's estimator chains see it (SchemaShape.Create is internal).</summary>
+    public static SchemaShape ShapeOf(DataViewSchema schema) => MLNetInternals.SchemaShapeOf(schema);
+
     /// <summary>The <see cref="SchemaShape.Column"/> describing a column of type <paramref name="type"/> (its constructor is internal in ML.NET).</summary>
     public static SchemaShape.Column Column(string name, DataViewType type) => type switch
     {

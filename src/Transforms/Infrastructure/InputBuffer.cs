@@ -25,7 +25,7 @@ internal abstract class InputBuffer
             VectorDataViewType v => typeof(VectorInputBuffer<>).MakeGenericType(v.ItemType.RawType),
             _ => typeof(ScalarInputBuffer<>).MakeGenericType(raw),
         };
-        return (InputBuffer)Activator.CreateInstance(buffer, BindingFlags.Instance | BindingFlags.NonPublic, null,
+        return (InputBuffer)Activator.CreateInstance(buffer, BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic, null,
             [row, column, capacity], null)!;
     }
 }
