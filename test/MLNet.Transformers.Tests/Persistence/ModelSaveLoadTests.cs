@@ -69,7 +69,9 @@ public sealed class ModelSaveLoadTests
         {
             // The fresh process knows only MLContext, our library and the assembly defining TextStatsTransformer.
             string probe = Path.Combine(AppContext.BaseDirectory, "MLNet.Transformers.FreshProcess.dll");
-            var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+            // dotnet test exports the host it runs on; fall back to the one on PATH.
+            string host = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet";
+            var start = new ProcessStartInfo(host) { RedirectStandardOutput = true, RedirectStandardError = true };
             start.ArgumentList.Add(probe);
             start.ArgumentList.Add(path);
             using var process = Process.Start(start)!;
