@@ -34,7 +34,11 @@ public abstract class BatchedTransformerBase : ITransformer
     /// <summary>Columns this transformer appends, in this order.</summary>
     public abstract IReadOnlyList<OutputColumnSpec> OutputColumns { get; }
 
-    /// <summary>Computes every active output column for the rows of <paramref name="batch"/>. Must not mutate shared state.</summary>
+    /// <summary>
+    /// Computes every active output column for the rows of <paramref name="batch"/> (see <see cref="RowBatch.IsOutputActive"/>).
+    /// Called once per batch by cursors and once per row by <c>PredictionEngine</c>; must not mutate shared state. Run TorchSharp
+    /// work inside one dispose scope per call so long cursors do not leak native memory.
+    /// </summary>
     protected internal abstract void MapBatch(RowBatch batch);
 
     /// <summary>Writes what <see cref="ILoadableTransformer{TSelf}.Load"/> needs to recreate this transformer.</summary>
