@@ -1,0 +1,47 @@
+using System.Text.Json;
+using Microsoft.ML;
+
+namespace MLNet.Transformers.Persistence;
+
+/// <summary>
+/// Writes a transformer's payload into the ML.NET model zip, one named binary stream per item
+/// (options as JSON, a checkpoint directory, raw bytes). Read back with <see cref="TransformerPayloadReader"/>.
+/// </summary>
+public sealed class TransformerPayloadWriter
+{
+    private readonly ModelSaveContext _ctx;
+    private readonly HashSet<string> _names = new(StringComparer.OrdinalIgnoreCase);
+
+    internal TransformerPayloadWriter(ModelSaveContext ctx) => _ctx = ctx;
+
+    /// <summary>Saves <paramref name="bytes"/> as the item <paramref name="name"/>.</summary>
+    public void WriteBytes(string name, byte[] bytes)
+    {
+        ArgumentNullException.ThrowIfNull(bytes);
+        Save(name, w => w.Write(bytes));
+    }
+
+    /// <summary>Saves <paramref name="value"/> serialised with System.Text.Json as the item <paramref name="name"/>.</summary>
+    public void WriteJson<T>(string name, T value) => WriteBytes(name, JsonSerializer.SerializeToUtf8Bytes(value));
+
+    /// <summary>
+    /// Saves every file under <paramref name="directory"/> (recursively, e.g. config.json, model.safetensors, vocab.txt)
+    /// as the single item <paramref name="name"/>; <see cref="TransformerPayloadReader.RestoreDirectory"/> recreates it.
+    /// </summary>
+    public void WriteDirectory(string name, string directory)
+    {
+        if (!Directory.Exists(directory))
+            throw new DirectoryNotFoundException($"Cannot save payload '{name}': directory '{directory}' does not exist.");
+        string root = Path.GetFullPath(directory);
+        string[] files = Directory.GetFiles(root, "*", SearchOption.AllDirectories);
+        Array.Sort(files, StringComparer.Ordinal);   // deterministic model files
+        Save(name, w => DirectoryPayload.Write(w, root, files));
+    }
+
+    private void Save(string name, Action<BinaryWriter> write)
+    {
+        PayloadNames.Validate(name);
+        if (!_names.Add(name)) throw new ArgumentException($"Payload item '{name}' was written twice.", nameof(name));
+        _ctx.SaveBinaryStream(PayloadNames.StreamName(name), write);
+    }
+}

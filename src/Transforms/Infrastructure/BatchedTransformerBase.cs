@@ -1,0 +1,85 @@
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using MLNet.Transformers.Persistence;
+
+namespace MLNet.Transformers.Transforms.Infrastructure;
+
+/// <summary>
+/// Base of this library's transformers: a concrete transformer says which columns it reads (<see cref="InputColumns"/>),
+/// which it appends (<see cref="OutputColumns"/>), how to compute a batch (<see cref="MapBatch"/>) and what to save
+/// (<see cref="SavePayload"/>, loaded back by <see cref="ILoadableTransformer{TSelf}.Load"/>). This class provides lazy
+/// batched <see cref="Transform"/>, schema checks, <c>PredictionEngine</c> support and <c>mlContext.Model.Save/Load</c>.
+/// </summary>
+/// <remarks>
+/// Thread safety: one transformer may be used by several cursors or prediction engines at once, so
+/// <see cref="MapBatch"/> must not keep per-call state in fields (read-only model weights are fine). Each cursor or
+/// <c>PredictionEngine</c> itself is single-threaded.
+/// </remarks>
+public abstract class BatchedTransformerBase : ITransformer
+{
+    /// <summary>Creates the transformer.</summary>
+    /// <param name="batchSize">Rows per <see cref="MapBatch"/> call when transforming an <see cref="IDataView"/>.</param>
+    protected BatchedTransformerBase(int batchSize)
+    {
+        if (batchSize < 1) throw new ArgumentOutOfRangeException(nameof(batchSize), batchSize, "Batch size must be at least 1.");
+        BatchSize = batchSize;
+    }
+
+    /// <summary>Rows per <see cref="MapBatch"/> call when transforming an <see cref="IDataView"/>.</summary>
+    public int BatchSize { get; }
+
+    /// <summary>Columns this transformer reads (names as in the input data).</summary>
+    public abstract IReadOnlyList<InputColumnSpec> InputColumns { get; }
+
+    /// <summary>Columns this transformer appends, in this order.</summary>
+    public abstract IReadOnlyList<OutputColumnSpec> OutputColumns { get; }
+
+    /// <summary>
+    /// Computes every active output column for the rows of <paramref name="batch"/> (see <see cref="RowBatch.IsOutputActive"/>).
+    /// Called once per batch by cursors and once per row by <c>PredictionEngine</c>; must not mutate shared state. Run TorchSharp
+    /// work inside one dispose scope per call so long cursors do not leak native memory.
+    /// </summary>
+    protected internal abstract void MapBatch(RowBatch batch);
+
+    /// <summary>Writes what <see cref="ILoadableTransformer{TSelf}.Load"/> needs to recreate this transformer.</summary>
+    protected abstract void SavePayload(TransformerPayloadWriter writer);
+
+    /// <inheritdoc/>
+    public bool IsRowToRowMapper => true;
+
+    /// <summary>
+    /// Checks the input columns and returns the input schema with <see cref="OutputColumns"/> appended.
+    /// Throws <see cref="ArgumentOutOfRangeException"/> for a missing column, <see cref="ArgumentException"/> for a mistyped one.
+    /// </summary>
+    public DataViewSchema GetOutputSchema(DataViewSchema inputSchema)
+    {
+        ArgumentNullException.ThrowIfNull(inputSchema);
+        foreach (var spec in InputColumns)
+        {
+            var column = inputSchema.GetColumnOrNull(spec.Name);
+            if (column is null)
+            {
+                if (spec.IsOptional) continue;
+                throw new ArgumentOutOfRangeException(nameof(inputSchema), $"Input column '{spec.Name}' not found.");
+            }
+            if (!spec.Accepts(column.Value.Type))
+                throw new ArgumentException($"Input column '{spec.Name}' must be of type {spec.Type}, but is {column.Value.Type}.", nameof(inputSchema));
+        }
+        var builder = new DataViewSchema.Builder();
+        builder.AddColumns(inputSchema);
+        foreach (var output in OutputColumns) builder.AddColumn(output.Name, output.Type);
+        return builder.ToSchema();
+    }
+
+    /// <inheritdoc/>
+    public IRowToRowMapper GetRowToRowMapper(DataViewSchema inputSchema) => new BatchedRowMapper(this, inputSchema);
+
+    /// <summary>Returns a lazy view: rows are scored in batches of <see cref="BatchSize"/> as a cursor moves.</summary>
+    public IDataView Transform(IDataView input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        return new BatchedDataView(this, input);
+    }
+
+    void ICanSaveModel.Save(ModelSaveContext ctx) => ModelPersistence.Save(this, ctx, SavePayload);
+}
