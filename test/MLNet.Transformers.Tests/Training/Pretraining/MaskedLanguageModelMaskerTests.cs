@@ -117,6 +117,21 @@ public sealed class MaskedLanguageModelMaskerTests
     }
 
     [TestMethod]
+    public void Mask_RandomReplacements_AreUniformOverNonSpecialIds()
+    {
+        // Special ids scattered through a vocabulary of 10: the five others must each get about a fifth of the draws.
+        var specials = new SpecialTokenIds(Pad: 0, Unk: 3, Cls: 5, Sep: 6, Mask: 9, VocabularySize: 10);
+        var options = new MaskedLanguageModelMaskerOptions { MaskProbability = 1, MaskTokenFraction = 0, RandomTokenFraction = 1 };
+        var masker = new MaskedLanguageModelMasker(specials, options);
+        long[] ids = Enumerable.Repeat(7L, 10_000).ToArray();
+        var result = masker.MaskSequence(ids, new Random(9));
+        var counts = result.InputIds.GroupBy(id => id).ToDictionary(g => g.Key, g => g.Count());
+        CollectionAssert.AreEquivalent(new long[] { 1, 2, 4, 7, 8 }, counts.Keys.ToArray());
+        foreach (var (id, count) in counts)
+            Assert.AreEqual(2000, count, 150, $"id {id}");
+    }
+
+    [TestMethod]
     public void Mask_WholeWordMaskingWithoutWordStarts_Throws()
     {
         var masker = new MaskedLanguageModelMasker(new SpecialTokenIds(0, 1, 2, 3, 4, 50), new MaskedLanguageModelMaskerOptions { WholeWordMasking = true });
