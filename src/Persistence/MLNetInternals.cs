@@ -19,4 +19,7 @@ internal static class MLNetInternals
 
     /// <summary>The environment behind <c>mlContext.Transforms</c>.</summary>
     internal static IHostEnvironment GetEnvironment(TransformsCatalog catalog) => catalog.GetEnvironment();
+
+    /// <summary>The seed an MLContext was created with (null when none); IHostEnvironmentInternal is internal in ML.NET.</summary>
+    internal static int? GetSeed(IHostEnvironment env) => (env as IHostEnvironmentInternal)?.Seed;
 }

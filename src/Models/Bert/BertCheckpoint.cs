@@ -34,18 +34,24 @@ public static class BertCheckpoint
     }
 
     /// <summary>
-    /// Loads <see cref="BertForPreTraining"/>. The MLM head (and NSP head when <paramref name="withNextSentencePrediction"/>)
-    /// must be in the checkpoint unless <paramref name="allowFreshHeads"/> is true, in which case missing heads start from
-    /// HF's initialisation (continuing pretraining from an encoder-only checkpoint).
+    /// Loads <see cref="BertForPreTraining"/>. The MLM head (and NSP head when <paramref name="withNextSentencePrediction"/>;
+    /// null = use the NSP head if the checkpoint has one) must be in the checkpoint unless <paramref name="allowFreshHeads"/>
+    /// is true, in which case missing heads start from HF's initialisation (continuing pretraining from an encoder-only checkpoint).
     /// </summary>
-    public static BertForPreTraining LoadForPreTraining(string directory, bool withNextSentencePrediction = true, bool allowFreshHeads = false)
+    public static BertForPreTraining LoadForPreTraining(string directory, bool? withNextSentencePrediction = true, bool allowFreshHeads = false)
     {
         var config = ReadConfig(directory);
-        var model = new BertForPreTraining(config, withNextSentencePrediction);
-        BertInitializer.Initialize(model, config);
-        LoadWeights(model, directory, encoderPrefixed: true,
-            mayStayFresh: k => allowFreshHeads && (k.StartsWith("cls.", StringComparison.Ordinal) || k.StartsWith("bert.pooler.", StringComparison.Ordinal)));
-        return model;
+        var raw = CheckpointLoader.LoadStateDict(directory);
+        try
+        {
+            bool nsp = withNextSentencePrediction ?? raw.Keys.Any(k => k.StartsWith("cls.seq_relationship.", StringComparison.Ordinal));
+            var model = new BertForPreTraining(config, nsp);
+            BertInitializer.Initialize(model, config);
+            LoadWeights(model, raw, directory, encoderPrefixed: true,
+                mayStayFresh: k => allowFreshHeads && (k.StartsWith("cls.", StringComparison.Ordinal) || k.StartsWith("bert.pooler.", StringComparison.Ordinal)));
+            return model;
+        }
+        finally { DisposeAll(raw); }
     }
 
     /// <summary>Loads <see cref="BertForSequenceClassification"/>; the classifier starts fresh when the checkpoint has none.</summary>
@@ -87,22 +93,27 @@ public static class BertCheckpoint
     internal static StateDictLoadReport LoadWeights(nn.Module model, string directory, bool encoderPrefixed, Func<string, bool> mayStayFresh)
     {
         var raw = CheckpointLoader.LoadStateDict(directory);
-        try
+        try { return LoadWeights(model, raw, directory, encoderPrefixed, mayStayFresh); }
+        finally { DisposeAll(raw); }
+    }
+
+    private static StateDictLoadReport LoadWeights(nn.Module model, IReadOnlyDictionary<string, Tensor> raw, string directory,
+        bool encoderPrefixed, Func<string, bool> mayStayFresh)
+    {
+        var renamed = new Dictionary<string, Tensor>();
+        foreach (var (key, tensor) in raw)
         {
-            var renamed = new Dictionary<string, Tensor>();
-            foreach (var (key, tensor) in raw)
-            {
-                var name = ToModelKey(key, encoderPrefixed);
-                if (!renamed.TryAdd(name, tensor))
-                    throw new InvalidOperationException($"Checkpoint '{directory}' holds '{name}' twice (as '{key}' and another spelling).");
-            }
-            var hasPooler = model.state_dict().Keys.Any(k => k.Contains("pooler.", StringComparison.Ordinal));
-            return StateDictLoader.Load(model, renamed, mayStayFresh, k => IsSkippable(k, hasPooler), directory);
+            var name = ToModelKey(key, encoderPrefixed);
+            if (!renamed.TryAdd(name, tensor))
+                throw new InvalidOperationException($"Checkpoint '{directory}' holds '{name}' twice (as '{key}' and another spelling).");
         }
-        finally
-        {
-            foreach (var t in raw.Values) t.Dispose();
-        }
+        var hasPooler = model.state_dict().Keys.Any(k => k.Contains("pooler.", StringComparison.Ordinal));
+        return StateDictLoader.Load(model, renamed, mayStayFresh, k => IsSkippable(k, hasPooler), directory);
+    }
+
+    private static void DisposeAll(Dictionary<string, Tensor> tensors)
+    {
+        foreach (var t in tensors.Values) t.Dispose();
     }
 
     // HF's legacy TF-converted checkpoints name LayerNorm parameters gamma/beta; a bare BertModel saves without "bert.".

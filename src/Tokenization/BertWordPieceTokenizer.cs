@@ -1,0 +1,234 @@
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.ML.Tokenizers;
+
+namespace MLNet.Transformers.Tokenization;
+
+/// <summary>
+/// BERT's WordPiece tokenizer, giving the same ids as Hugging Face's <c>BertTokenizer</c>: HF's basic tokenization
+/// (see <see cref="BasicTokenizer"/>) with offsets into the original text, then greedy longest-match-first WordPiece
+/// from Microsoft.ML.Tokenizers' <see cref="WordPieceTokenizer"/>. Immutable and thread-safe.
+/// </summary>
+public sealed class BertWordPieceTokenizer
+{
+    private const int MaxInputCharsPerWord = 100; // HF: longer words become [UNK]
+    private readonly string[] vocabulary;
+    private readonly Dictionary<string, int> ids;
+    private readonly WordPieceTokenizer wordPiece;
+    private readonly BasicTokenizer basic;
+    private readonly HashSet<int> specialIds;
+
+    private BertWordPieceTokenizer(IReadOnlyList<string> vocabulary, bool lowerCase, bool? stripAccents, bool tokenizeChineseChars, string source)
+    {
+        this.vocabulary = vocabulary.ToArray();
+        ids = new Dictionary<string, int>(vocabulary.Count);
+        for (int i = 0; i < vocabulary.Count; i++) ids.TryAdd(vocabulary[i], i); // HF keeps the first of duplicate lines
+        int Require(string token) => ids.TryGetValue(token, out var id) ? id
+            : throw new ArgumentException($"Vocabulary {source} has no {token} token; a BERT vocabulary needs [PAD], [UNK], [CLS], [SEP] and [MASK].");
+        PadTokenId = Require("[PAD]");
+        UnkTokenId = Require("[UNK]");
+        ClsTokenId = Require("[CLS]");
+        SepTokenId = Require("[SEP]");
+        MaskTokenId = Require("[MASK]");
+        specialIds = [PadTokenId, UnkTokenId, ClsTokenId, SepTokenId, MaskTokenId];
+        LowerCase = lowerCase;
+        StripAccents = stripAccents ?? lowerCase; // HF: strip_accents None follows do_lower_case
+        TokenizeChineseChars = tokenizeChineseChars;
+        basic = new BasicTokenizer(lowerCase, StripAccents, tokenizeChineseChars, ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]);
+        using var stream = new MemoryStream(Encoding.UTF8.GetBytes(string.Join("\n", this.vocabulary)));
+        wordPiece = WordPieceTokenizer.Create(stream, new WordPieceOptions { MaxInputCharsPerWord = MaxInputCharsPerWord });
+    }
+
+    /// <summary>Loads <c>vocab.txt</c> and, if present, <c>tokenizer_config.json</c> (do_lower_case, strip_accents, tokenize_chinese_chars) from a checkpoint folder.</summary>
+    public static BertWordPieceTokenizer FromDirectory(string checkpointDirectory)
+    {
+        var vocabPath = Path.Combine(checkpointDirectory, "vocab.txt");
+        if (!File.Exists(vocabPath)) throw new ArgumentException($"No vocab.txt in '{checkpointDirectory}' (looked for {vocabPath}).", nameof(checkpointDirectory));
+        bool lower = true, chinese = true;
+        bool? strip = null;
+        var configPath = Path.Combine(checkpointDirectory, "tokenizer_config.json");
+        if (File.Exists(configPath))
+        {
+            try
+            {
+                var config = JsonNode.Parse(File.ReadAllText(configPath)) as JsonObject
+                    ?? throw new ArgumentException($"{configPath} is not a JSON object.");
+                lower = config["do_lower_case"]?.GetValue<bool>() ?? true;
+                strip = config["strip_accents"]?.GetValue<bool>();
+                chinese = config["tokenize_chinese_chars"]?.GetValue<bool>() ?? true;
+            }
+            catch (Exception e) when (e is JsonException or InvalidOperationException or FormatException)
+            {
+                throw new ArgumentException($"{configPath} is not valid: {e.Message}", nameof(checkpointDirectory), e);
+            }
+        }
+        return new BertWordPieceTokenizer(ReadVocabulary(vocabPath), lower, strip, chinese, vocabPath);
+    }
+
+    /// <summary>Loads a <c>vocab.txt</c> (one token per line; the line number is the id).</summary>
+    public static BertWordPieceTokenizer FromVocabulary(string vocabPath, bool lowerCase = true, bool? stripAccents = null, bool tokenizeChineseChars = true)
+    {
+        if (!File.Exists(vocabPath)) throw new ArgumentException($"Vocabulary file '{vocabPath}' does not exist.", nameof(vocabPath));
+        return new BertWordPieceTokenizer(ReadVocabulary(vocabPath), lowerCase, stripAccents, tokenizeChineseChars, vocabPath);
+    }
+
+    /// <summary>Builds a tokenizer over an in-memory vocabulary (index = id).</summary>
+    public static BertWordPieceTokenizer FromVocabulary(IReadOnlyList<string> vocabulary, bool lowerCase = true, bool? stripAccents = null, bool tokenizeChineseChars = true)
+    {
+        ArgumentNullException.ThrowIfNull(vocabulary);
+        return new BertWordPieceTokenizer(vocabulary, lowerCase, stripAccents, tokenizeChineseChars, "(in memory)");
+    }
+
+    private static string[] ReadVocabulary(string path) =>
+        File.ReadAllLines(path, Encoding.UTF8).Select(l => l.TrimEnd('\r', '\n')).ToArray() is { Length: > 0 } v ? v
+            : throw new ArgumentException($"Vocabulary file '{path}' is empty.", nameof(path));
+
+    /// <summary>Whether text is lower-cased before WordPiece ("uncased" models).</summary>
+    public bool LowerCase { get; }
+    /// <summary>Whether accents are stripped (NFD, combining marks removed).</summary>
+    public bool StripAccents { get; }
+    /// <summary>Whether CJK ideographs are split into single-character tokens.</summary>
+    public bool TokenizeChineseChars { get; }
+    /// <summary>Number of tokens in the vocabulary.</summary>
+    public int VocabularySize => vocabulary.Length;
+    /// <summary>The vocabulary; index = id.</summary>
+    public IReadOnlyList<string> Vocabulary => vocabulary;
+    /// <summary>Id of [CLS].</summary>
+    public int ClsTokenId { get; }
+    /// <summary>Id of [SEP].</summary>
+    public int SepTokenId { get; }
+    /// <summary>Id of [PAD].</summary>
+    public int PadTokenId { get; }
+    /// <summary>Id of [MASK].</summary>
+    public int MaskTokenId { get; }
+    /// <summary>Id of [UNK].</summary>
+    public int UnkTokenId { get; }
+
+    /// <summary>The token with id <paramref name="id"/>.</summary>
+    public string IdToToken(int id) => (uint)id < (uint)vocabulary.Length ? vocabulary[id]
+        : throw new ArgumentOutOfRangeException(nameof(id), id, $"Token id must be in [0, {vocabulary.Length}).");
+
+    /// <summary>The id of <paramref name="token"/>, or the [UNK] id when it is not in the vocabulary.</summary>
+    public int TokenToId(string token) => ids.TryGetValue(token, out var id) ? id : UnkTokenId;
+
+    /// <summary>Whether <paramref name="id"/> is [PAD], [UNK], [CLS], [SEP] or [MASK].</summary>
+    public bool IsSpecialToken(int id) => specialIds.Contains(id);
+
+    /// <summary>WordPiece ids of a text without special tokens (what pretraining packs into sequences).</summary>
+    public int[] Tokenize(string text) => Pieces(text).Select(p => p.Id).ToArray();
+
+    /// <summary>Encodes a text, or a pair, with special tokens, truncation to <paramref name="maxLength"/> (longest-first for pairs, as HF) and optional padding.</summary>
+    public BertEncoding Encode(string text, string? textPair = null, int maxLength = 512, bool padToMaxLength = false)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        int specials = textPair is null ? 2 : 3;
+        if (maxLength < specials + 1)
+            throw new ArgumentOutOfRangeException(nameof(maxLength), maxLength, $"maxLength must leave room for the {specials} special tokens and at least one token.");
+        var a = Pieces(text);
+        var b = textPair is null ? null : Pieces(textPair);
+        // HF's longest_first: drop one token at a time from the longer sequence, from the pair on a tie.
+        int lenA = a.Count, lenB = b?.Count ?? 0;
+        while (lenA + lenB + specials > maxLength)
+        {
+            if (b is null || lenA > lenB) lenA--; else lenB--;
+        }
+
+        var tokens = new List<(int Id, int Type, int Seq, int Start, int End, bool WordStart)> { (ClsTokenId, 0, -1, 0, 0, false) };
+        tokens.AddRange(a.Take(lenA).Select(p => (p.Id, 0, 0, p.Start, p.End, p.WordStart)));
+        tokens.Add((SepTokenId, 0, -1, 0, 0, false));
+        if (b is not null)
+        {
+            tokens.AddRange(b.Take(lenB).Select(p => (p.Id, 1, 1, p.Start, p.End, p.WordStart)));
+            tokens.Add((SepTokenId, 1, -1, 0, 0, false));
+        }
+        int length = padToMaxLength ? maxLength : tokens.Count;
+        return Build(tokens, length);
+    }
+
+    /// <summary>Encodes a batch and pads every row to the longest one.</summary>
+    public BertBatch EncodeBatch(IReadOnlyList<string> texts, IReadOnlyList<string>? pairs, int maxLength)
+    {
+        ArgumentNullException.ThrowIfNull(texts);
+        if (pairs is not null && pairs.Count != texts.Count)
+            throw new ArgumentException($"{pairs.Count} pair texts for {texts.Count} texts.", nameof(pairs));
+        var encodings = texts.Select((t, i) => Encode(t, pairs?[i], maxLength)).ToList();
+        int t = encodings.Count == 0 ? 0 : encodings.Max(e => e.InputIds.Length);
+        encodings = encodings.Select(e => e.InputIds.Length == t ? e : Pad(e, t)).ToList();
+        long[] Flat(Func<BertEncoding, int[]> f) => encodings.SelectMany(e => f(e).Select(x => (long)x)).ToArray();
+        return new BertBatch(Flat(e => e.InputIds), Flat(e => e.TokenTypeIds), Flat(e => e.AttentionMask), encodings.Count, t, encodings);
+    }
+
+    /// <summary>Text of <paramref name="tokenIds"/>: "##" pieces joined to their word, special tokens skipped.</summary>
+    public string Decode(IEnumerable<int> tokenIds)
+    {
+        var sb = new StringBuilder();
+        foreach (var id in tokenIds)
+        {
+            if (IsSpecialToken(id) && id != UnkTokenId) continue;
+            var token = IdToToken(id);
+            if (token.StartsWith("##", StringComparison.Ordinal)) sb.Append(token, 2, token.Length - 2);
+            else { if (sb.Length > 0) sb.Append(' '); sb.Append(token); }
+        }
+        return sb.ToString();
+    }
+
+    /// <summary>Writes the vocabulary as <c>vocab.txt</c> (one token per line).</summary>
+    public void SaveVocabulary(string path) => File.WriteAllText(path, string.Join("\n", vocabulary) + "\n", new UTF8Encoding(false));
+
+    /// <summary>Writes a Hugging Face <c>tokenizer_config.json</c> with this tokenizer's settings.</summary>
+    public void SaveConfig(string path) => File.WriteAllText(path, new JsonObject
+    {
+        ["tokenizer_class"] = "BertTokenizer",
+        ["do_lower_case"] = LowerCase,
+        ["strip_accents"] = StripAccents,
+        ["tokenize_chinese_chars"] = TokenizeChineseChars,
+        ["unk_token"] = "[UNK]", ["sep_token"] = "[SEP]", ["pad_token"] = "[PAD]", ["cls_token"] = "[CLS]", ["mask_token"] = "[MASK]",
+    }.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+
+    private readonly record struct Piece(int Id, int Start, int End, bool WordStart);
+
+    // Basic tokenization, then WordPiece on each pre-token; offsets map back into the original text.
+    private List<Piece> Pieces(string text)
+    {
+        var pieces = new List<Piece>();
+        foreach (var pre in basic.Tokenize(text))
+        {
+            if (pre.IsSpecial) { pieces.Add(new Piece(ids[pre.Text], pre.Start, pre.End, true)); continue; }
+            if (pre.Text.Length > MaxInputCharsPerWord) { pieces.Add(new Piece(UnkTokenId, pre.Start, pre.End, true)); continue; }
+            var word = wordPiece.EncodeToTokens(pre.Text, out _, considerPreTokenization: false, considerNormalization: false);
+            // Offsets inside the word are exact when normalisation kept its length (the common case); otherwise every
+            // piece reports the whole word's span.
+            bool sameLength = pre.Text.Length == pre.End - pre.Start;
+            for (int i = 0; i < word.Count; i++)
+            {
+                var (start, end) = sameLength
+                    ? (pre.Start + word[i].Offset.Start.Value, pre.Start + word[i].Offset.End.Value)
+                    : (pre.Start, pre.End);
+                pieces.Add(new Piece(word[i].Id, start, end, i == 0));
+            }
+        }
+        return pieces;
+    }
+
+    private static BertEncoding Build(List<(int Id, int Type, int Seq, int Start, int End, bool WordStart)> tokens, int length)
+    {
+        var e = new BertEncoding(new int[length], new int[length], new int[length], Enumerable.Repeat(-1, length).ToArray(), new (int, int)[length], new bool[length]);
+        for (int i = 0; i < tokens.Count; i++)
+        {
+            var t = tokens[i];
+            e.InputIds[i] = t.Id; e.TokenTypeIds[i] = t.Type; e.AttentionMask[i] = 1; e.SequenceIds[i] = t.Seq;
+            e.Offsets[i] = (t.Start, t.End); e.IsWordStart[i] = t.WordStart;
+        }
+        return e;
+    }
+
+    private BertEncoding Pad(BertEncoding e, int length)
+    {
+        int n = e.InputIds.Length;
+        int[] Grow(int[] a, int fill) { var r = new int[length]; a.CopyTo(r, 0); Array.Fill(r, fill, n, length - n); return r; }
+        var offsets = new (int, int)[length]; e.Offsets.CopyTo(offsets, 0);
+        var starts = new bool[length]; e.IsWordStart.CopyTo(starts, 0);
+        return new BertEncoding(Grow(e.InputIds, PadTokenId), Grow(e.TokenTypeIds, 0), Grow(e.AttentionMask, 0), Grow(e.SequenceIds, -1), offsets, starts);
+    }
+}

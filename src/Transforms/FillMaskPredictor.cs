@@ -1,0 +1,69 @@
+using MLNet.Transformers.Models.Bert;
+using MLNet.Transformers.Tokenization;
+using static TorchSharp.torch;
+
+namespace MLNet.Transformers.Transforms;
+
+/// <summary>The top-k candidates for every [MASK] of one text, masks in order of appearance.</summary>
+/// <param name="Tokens">k tokens for the first mask, then k for the next, …</param>
+/// <param name="Scores">Their softmax probabilities, same layout.</param>
+public sealed record FillMaskResult(string[] Tokens, float[] Scores);
+
+/// <summary>
+/// Fill-mask with a BERT MLM head (HF's <c>fill-mask</c> pipeline): softmax over the vocabulary at each [MASK]
+/// position, top-k by probability. Texts without [MASK] get empty results.
+/// </summary>
+internal sealed class FillMaskPredictor
+{
+    private readonly BertForPreTraining model;
+    private readonly BertWordPieceTokenizer tokenizer;
+    private readonly int topK;
+    private readonly int maxSequenceLength;
+
+    public FillMaskPredictor(BertForPreTraining model, BertWordPieceTokenizer tokenizer, int topK, int maxSequenceLength)
+    {
+        if (topK < 1) throw new ArgumentOutOfRangeException(nameof(topK), topK, "TopK must be at least 1.");
+        if (topK > tokenizer.VocabularySize) throw new ArgumentOutOfRangeException(nameof(topK), topK, $"TopK must not exceed the vocabulary size ({tokenizer.VocabularySize}).");
+        this.model = model;
+        this.tokenizer = tokenizer;
+        this.topK = topK;
+        this.maxSequenceLength = maxSequenceLength;
+    }
+
+    /// <summary>Predicts the masks of a batch of texts.</summary>
+    public FillMaskResult[] Predict(IReadOnlyList<string> texts)
+    {
+        var batch = tokenizer.EncodeBatch(texts, null, maxSequenceLength);
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        model.eval();
+        var device = model.parameters().First().device;
+        var shape = new long[] { batch.BatchSize, batch.SequenceLength };
+        var ids = tensor(batch.InputIds, shape, device: device);
+        var masked = ids.eq(tokenizer.MaskTokenId);                                 // (B, T)
+        var results = new FillMaskResult[texts.Count];
+        if (!masked.any().item<bool>())
+        {
+            Array.Fill(results, new FillMaskResult(Array.Empty<string>(), Array.Empty<float>()));
+            return results;
+        }
+        var output = model.forward(ids, tensor(batch.TokenTypeIds, shape, device: device),
+            tensor(batch.AttentionMask, shape, device: device), masked);
+        var probabilities = nn.functional.softmax(output.PredictionLogits.to(ScalarType.Float32), dim: -1); // (N, V), masks in row-major order
+        var (values, indices) = probabilities.topk(topK, dim: -1);
+        var scores = values.cpu().data<float>().ToArray();
+        var tokenIds = indices.cpu().data<long>().ToArray();
+
+        int next = 0; // index of the next mask row in the (N, k) results
+        var maskCounts = masked.sum(1).cpu().data<long>().ToArray();
+        for (int row = 0; row < texts.Count; row++)
+        {
+            int n = (int)maskCounts[row] * topK;
+            results[row] = new FillMaskResult(
+                tokenIds.Skip(next).Take(n).Select(id => tokenizer.IdToToken((int)id)).ToArray(),
+                scores.Skip(next).Take(n).ToArray());
+            next += n;
+        }
+        return results;
+    }
+}

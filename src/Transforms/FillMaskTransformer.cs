@@ -1,0 +1,124 @@
+using Microsoft.ML.Data;
+using Microsoft.ML.Runtime;
+using MLNet.Transformers.Models.Bert;
+using TorchSharp;
+using MLNet.Transformers.Persistence;
+using MLNet.Transformers.Tokenization;
+using MLNet.Transformers.Transforms.Infrastructure;
+
+namespace MLNet.Transformers.Transforms;
+
+/// <summary>What a <see cref="FillMaskTransformer"/> was configured with (saved inside the ML.NET model).</summary>
+/// <param name="InputColumnName">Text column whose [MASK] tokens are filled.</param>
+/// <param name="TokensColumnName">Output: text vector, the top-k tokens of the first mask, then of the next, …</param>
+/// <param name="ScoresColumnName">Output: float vector of their probabilities, same layout.</param>
+/// <param name="TopK">Candidates per mask.</param>
+/// <param name="MaxSequenceLength">Tokens per text including [CLS]/[SEP]; masks truncated away get no candidates.</param>
+/// <param name="BatchSize">Rows per forward pass.</param>
+/// <param name="Device">TorchSharp device, e.g. "cpu".</param>
+public sealed record FillMaskSettings(string InputColumnName, string TokensColumnName = "FilledTokens", string ScoresColumnName = "FilledScores",
+    int TopK = 5, int MaxSequenceLength = 128, int BatchSize = 32, string Device = "cpu");
+
+/// <summary>
+/// Fill-mask with a BERT masked-LM (HF's <c>fill-mask</c> pipeline) as an ML.NET transformer: for each text containing
+/// <c>[MASK]</c>, the top-k tokens and probabilities at every mask. Returned by the masked-LM pretraining estimator
+/// (with <c>Epochs = 0</c> it simply loads a pretrained checkpoint); <see cref="SaveCheckpoint"/> writes HF layout.
+/// </summary>
+public sealed class FillMaskTransformer : BatchedTransformerBase, ILoadableTransformer<FillMaskTransformer>, IDisposable
+{
+    private const string SettingsItem = "Settings.json";
+    private const string CheckpointItem = "Checkpoint";
+    private readonly BertForPreTraining model;
+    private readonly BertWordPieceTokenizer tokenizer;
+    private readonly FillMaskPredictor predictor;
+
+    /// <summary>Wraps a trained (or loaded) model; the transformer takes ownership of it.</summary>
+    internal FillMaskTransformer(FillMaskSettings settings, BertForPreTraining model, BertWordPieceTokenizer tokenizer) : base(settings.BatchSize)
+    {
+        Settings = settings;
+        this.model = model;
+        this.tokenizer = tokenizer;
+        if (settings.MaxSequenceLength > model.Config.MaxPositionEmbeddings)
+            throw new ArgumentOutOfRangeException(nameof(settings), settings.MaxSequenceLength,
+                $"MaxSequenceLength ({settings.MaxSequenceLength}) exceeds the model's max_position_embeddings ({model.Config.MaxPositionEmbeddings}).");
+        model.to(TransformerEmbeddingTransformer.ParseDevice(settings.Device));
+        model.eval();
+        predictor = new FillMaskPredictor(model, tokenizer, settings.TopK, settings.MaxSequenceLength);
+        InputColumns = [new(settings.InputColumnName, TextDataViewType.Instance)];
+        OutputColumns = [
+            new(settings.TokensColumnName, new VectorDataViewType(TextDataViewType.Instance)),
+            new(settings.ScoresColumnName, new VectorDataViewType(NumberDataViewType.Single))];
+    }
+
+    /// <summary>Loads a BERT pretraining checkpoint (MLM head required; NSP head used if present) for fill-mask.</summary>
+    internal static FillMaskTransformer FromCheckpoint(FillMaskSettings settings, string checkpointDirectory)
+    {
+        var tokenizer = BertWordPieceTokenizer.FromDirectory(checkpointDirectory);
+        var model = BertCheckpoint.LoadForPreTraining(checkpointDirectory, withNextSentencePrediction: null);
+        if (tokenizer.VocabularySize != model.Config.VocabSize)
+            throw new InvalidOperationException($"vocab.txt in {checkpointDirectory} has {tokenizer.VocabularySize} tokens but config.json says vocab_size = {model.Config.VocabSize}.");
+        return new FillMaskTransformer(settings, model, tokenizer);
+    }
+
+    /// <summary>The settings this transformer was built with.</summary>
+    public FillMaskSettings Settings { get; }
+
+    /// <summary>The model (encoder + MLM head, and NSP head if it was trained with one).</summary>
+    public BertForPreTraining Model => model;
+
+    /// <summary>The WordPiece tokenizer of the model.</summary>
+    public BertWordPieceTokenizer Tokenizer => tokenizer;
+
+    /// <inheritdoc/>
+    public override IReadOnlyList<InputColumnSpec> InputColumns { get; }
+
+    /// <inheritdoc/>
+    public override IReadOnlyList<OutputColumnSpec> OutputColumns { get; }
+
+    /// <summary>Fills the masks of texts directly, without an IDataView.</summary>
+    public IReadOnlyList<FillMaskResult> Predict(IReadOnlyList<string> texts) => predictor.Predict(texts);
+
+    /// <inheritdoc/>
+    protected internal override void MapBatch(RowBatch batch)
+    {
+        var texts = batch.GetInput<string>(Settings.InputColumnName).Select(t => t ?? "").ToArray();
+        var results = predictor.Predict(texts);
+        batch.SetOutput(Settings.TokensColumnName, results.Select(r => r.Tokens).ToArray());
+        batch.SetOutput(Settings.ScoresColumnName, results.Select(r => r.Scores).ToArray());
+    }
+
+    /// <summary>
+    /// Writes the model in Hugging Face <c>BertForPreTraining</c> layout (or <c>BertForMaskedLM</c> without NSP):
+    /// config.json, model.safetensors, vocab.txt and tokenizer_config.json — loadable by HF and by this library's estimators.
+    /// </summary>
+    public void SaveCheckpoint(string directory)
+    {
+        BertCheckpoint.Save(model, model.Config, directory, model.HasNextSentencePrediction ? "BertForPreTraining" : "BertForMaskedLM");
+        tokenizer.SaveVocabulary(Path.Combine(directory, "vocab.txt"));
+        tokenizer.SaveConfig(Path.Combine(directory, "tokenizer_config.json"));
+    }
+
+    /// <inheritdoc/>
+    protected override void SavePayload(TransformerPayloadWriter writer)
+    {
+        writer.WriteJson(SettingsItem, Settings);
+        var directory = Directory.CreateTempSubdirectory("mlnet-transformers-save-");
+        try
+        {
+            SaveCheckpoint(directory.FullName);
+            writer.WriteDirectory(CheckpointItem, directory.FullName);
+        }
+        finally { directory.Delete(recursive: true); }
+    }
+
+    /// <summary>Recreates the transformer from an ML.NET model (called by <c>mlContext.Model.Load</c>).</summary>
+    public static FillMaskTransformer Load(IHostEnvironment env, TransformerPayloadReader payload)
+    {
+        var settings = payload.ReadJson<FillMaskSettings>(SettingsItem);
+        using var checkpoint = payload.RestoreDirectory(CheckpointItem);
+        return FromCheckpoint(settings, checkpoint.Path);
+    }
+
+    /// <summary>Releases the model's native memory.</summary>
+    public void Dispose() => model.Dispose();
+}

@@ -1,0 +1,127 @@
+using Microsoft.ML.Data;
+using Microsoft.ML.Runtime;
+using MLNet.Transformers.Models.Bert;
+using MLNet.Transformers.Persistence;
+using MLNet.Transformers.Tokenization;
+using MLNet.Transformers.Transforms.Infrastructure;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace MLNet.Transformers.Transforms;
+
+/// <summary>What a <see cref="TransformerEmbeddingTransformer"/> was configured with (saved inside the ML.NET model).</summary>
+/// <param name="OutputColumnName">The float[hidden] column to add.</param>
+/// <param name="InputColumnName">The text column.</param>
+/// <param name="SecondInputColumnName">The second text column of a sentence pair, or null.</param>
+/// <param name="Pooling">How token vectors become the sentence vector.</param>
+/// <param name="MaxSequenceLength">Tokens per text (or pair) including [CLS]/[SEP]; longer inputs are truncated (longest-first for pairs). Capped at the model's max_position_embeddings.</param>
+/// <param name="BatchSize">Rows encoded per forward pass when transforming an <see cref="Microsoft.ML.IDataView"/>.</param>
+/// <param name="Device">TorchSharp device, e.g. "cpu" or "cuda:0".</param>
+public sealed record TransformerEmbeddingSettings(string OutputColumnName, string InputColumnName, string? SecondInputColumnName,
+    EmbeddingPooling Pooling, int MaxSequenceLength, int BatchSize, string Device = "cpu");
+
+/// <summary>
+/// Maps text (or a text pair) to a sentence vector with a frozen BERT encoder — BERT as a feature extractor for any
+/// ML.NET trainer. Scoring is lazy and batched; the weights and vocabulary are saved inside the ML.NET model zip.
+/// Created by <c>mlContext.Transforms.Text.TransformerEmbedding(...)</c>.
+/// </summary>
+public sealed class TransformerEmbeddingTransformer : BatchedTransformerBase, ILoadableTransformer<TransformerEmbeddingTransformer>, IDisposable
+{
+    private const string SettingsItem = "Settings.json";
+    private const string CheckpointItem = "Checkpoint";
+    private readonly BertModel model;
+    private readonly BertWordPieceTokenizer tokenizer;
+    private readonly Device device;
+
+    internal TransformerEmbeddingTransformer(TransformerEmbeddingSettings settings, string checkpointDirectory) : base(settings.BatchSize)
+    {
+        device = ParseDevice(settings.Device);
+        tokenizer = BertWordPieceTokenizer.FromDirectory(checkpointDirectory);
+        model = BertCheckpoint.LoadEncoder(checkpointDirectory, withPooler: settings.Pooling == EmbeddingPooling.Pooler);
+        // Like HF's model_max_length: the model has no positions beyond max_position_embeddings, so inputs are cut there.
+        Settings = settings with { MaxSequenceLength = Math.Min(settings.MaxSequenceLength, model.Config.MaxPositionEmbeddings) };
+        if (tokenizer.VocabularySize != model.Config.VocabSize)
+            throw new InvalidOperationException($"vocab.txt in {checkpointDirectory} has {tokenizer.VocabularySize} tokens but config.json says vocab_size = {model.Config.VocabSize}.");
+        model.to(device);
+        model.eval();
+
+        InputColumns = settings.SecondInputColumnName is null
+            ? [new(settings.InputColumnName, TextDataViewType.Instance)]
+            : [new(settings.InputColumnName, TextDataViewType.Instance), new(settings.SecondInputColumnName, TextDataViewType.Instance)];
+        OutputColumns = [new(settings.OutputColumnName, new VectorDataViewType(NumberDataViewType.Single, model.Config.HiddenSize))];
+    }
+
+    /// <summary>The settings this transformer was built with.</summary>
+    public TransformerEmbeddingSettings Settings { get; }
+
+    /// <summary>Length of the output vectors (the model's hidden size).</summary>
+    public int EmbeddingSize => model.Config.HiddenSize;
+
+    /// <inheritdoc/>
+    public override IReadOnlyList<InputColumnSpec> InputColumns { get; }
+
+    /// <inheritdoc/>
+    public override IReadOnlyList<OutputColumnSpec> OutputColumns { get; }
+
+    /// <inheritdoc/>
+    protected internal override void MapBatch(RowBatch batch)
+    {
+        string[] first = batch.GetInput<string>(Settings.InputColumnName);
+        string[]? second = Settings.SecondInputColumnName is null ? null : batch.GetInput<string>(Settings.SecondInputColumnName);
+        batch.SetOutput(Settings.OutputColumnName, Embed(first.Select(t => t ?? "").ToArray(), second?.Select(t => t ?? "").ToArray()));
+    }
+
+    /// <summary>Embeds a batch of texts (and optional pair texts) directly, without an IDataView.</summary>
+    public float[][] Embed(IReadOnlyList<string> texts, IReadOnlyList<string>? pairs = null)
+    {
+        if (texts.Count == 0) return [];
+        var encoded = tokenizer.EncodeBatch(texts, pairs, Settings.MaxSequenceLength);
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var shape = new long[] { encoded.BatchSize, encoded.SequenceLength };
+        var mask = tensor(encoded.AttentionMask, shape, device: device);
+        var output = model.forward(tensor(encoded.InputIds, shape, device: device), tensor(encoded.TokenTypeIds, shape, device: device), mask);
+        var pooled = Settings.Pooling.Pool(output, mask).to(ScalarType.Float32).cpu(); // (B, H)
+        var flat = pooled.data<float>().ToArray();
+        int h = EmbeddingSize;
+        return Enumerable.Range(0, texts.Count).Select(i => flat.AsSpan(i * h, h).ToArray()).ToArray();
+    }
+
+    /// <inheritdoc/>
+    protected override void SavePayload(TransformerPayloadWriter writer)
+    {
+        writer.WriteJson(SettingsItem, Settings);
+        var directory = Directory.CreateTempSubdirectory("mlnet-transformers-save-");
+        try
+        {
+            SaveCheckpoint(directory.FullName);
+            writer.WriteDirectory(CheckpointItem, directory.FullName);
+        }
+        finally { directory.Delete(recursive: true); }
+    }
+
+    /// <summary>Writes the encoder and its vocabulary in Hugging Face layout (config.json, model.safetensors, vocab.txt, tokenizer_config.json).</summary>
+    public void SaveCheckpoint(string directory)
+    {
+        BertCheckpoint.Save(model, model.Config, directory, "BertModel");
+        tokenizer.SaveVocabulary(Path.Combine(directory, "vocab.txt"));
+        tokenizer.SaveConfig(Path.Combine(directory, "tokenizer_config.json"));
+    }
+
+    /// <summary>Recreates the transformer from an ML.NET model (called by <c>mlContext.Model.Load</c>).</summary>
+    public static TransformerEmbeddingTransformer Load(IHostEnvironment env, TransformerPayloadReader payload)
+    {
+        var settings = payload.ReadJson<TransformerEmbeddingSettings>(SettingsItem);
+        using var checkpoint = payload.RestoreDirectory(CheckpointItem);
+        return new TransformerEmbeddingTransformer(settings, checkpoint.Path);
+    }
+
+    /// <summary>Releases the model's native memory.</summary>
+    public void Dispose() => model.Dispose();
+
+    internal static Device ParseDevice(string name)
+    {
+        try { return new Device(name); }
+        catch (Exception e) { throw new ArgumentException($"Device '{name}' is not valid or not available (use \"cpu\", or \"cuda\" with a CUDA TorchSharp package).", nameof(name), e); }
+    }
+}
