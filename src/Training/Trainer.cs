@@ -169,7 +169,7 @@ public static class Trainer
 
         var record = new ValidationRecord(state.Step, result.Loss, result.Metrics);
         state.ValidationHistory.Add(record);
-        if (result.Loss < state.BestValidationLoss)
+        if (state.BestValidationLoss is not double bestLoss || result.Loss < bestLoss)
         {
             state.BestValidationLoss = result.Loss;
             state.BestStep = state.Step;

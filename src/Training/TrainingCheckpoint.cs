@@ -14,7 +14,7 @@ internal sealed class LoopState
     public int TotalSteps { get; set; }
     public List<double> LossHistory { get; set; } = new();
     public List<ValidationRecord> ValidationHistory { get; set; } = new();
-    public double BestValidationLoss { get; set; } = double.PositiveInfinity;
+    public double? BestValidationLoss { get; set; }
     public int? BestStep { get; set; }
     public int EvaluationsWithoutImprovement { get; set; }
     public bool StoppedEarly { get; set; }
