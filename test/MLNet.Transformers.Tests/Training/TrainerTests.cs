@@ -65,26 +65,32 @@ public sealed class TrainerTests
     }
 
     [TestMethod]
-    public void Trainer_ResumeFromCheckpointEqualsStraightRun()
+    [DataRow(false)]
+    [DataRow(true)]
+    public void Trainer_ResumeFromCheckpointEqualsStraightRun(bool bf16)
     {
         string dir = Path.Combine(Path.GetTempPath(), "trainer-resume-" + Guid.NewGuid().ToString("N"));
         try
         {
             // 7 steps: mid-epoch (8 batches per epoch), with dropout, so data position and torch RNG both matter.
             using var straight = new TinyTokenModel(dropout: 0.2);
-            var full = Trainer.Run(straight, new NextTokenTask(straight), Options(maxSteps: 14));
+            var straightOptions = Options(maxSteps: 14);
+            straightOptions.UseBf16 = bf16;
+            var full = Trainer.Run(straight, new NextTokenTask(straight), straightOptions);
 
             using var first = new TinyTokenModel(dropout: 0.2);
             using var cts = new CancellationTokenSource();
             var options = Options(maxSteps: 14);
             options.CheckpointDirectory = dir;
             options.CheckpointEverySteps = 7;
+            options.UseBf16 = bf16;
             var stopAt7 = new ListProgress(r => { if (r.Step == 7) cts.Cancel(); });
             Assert.ThrowsExactly<OperationCanceledException>(() => Trainer.Run(first, new NextTokenTask(first), options, stopAt7, null, cts.Token));
 
             using var resumed = new TinyTokenModel(dropout: 0.2, seed: 99); // different init: weights come from the checkpoint
             var resume = Options(maxSteps: 14);
             resume.ResumeFrom = dir;
+            resume.UseBf16 = bf16;
             var rest = Trainer.Run(resumed, new NextTokenTask(resumed), resume);
 
             Assert.AreEqual(14, rest.StepsRun);
