@@ -1,0 +1,96 @@
+using TorchSharp;
+
+namespace MLNet.Transformers.Training;
+
+/// <summary>
+/// Settings of the shared training loop (<see cref="Trainer"/>). Defaults follow Hugging Face's <c>Trainer</c>
+/// (AdamW, linear warmup then linear decay, clipping at 1.0) so fine-tuning recipes carry over unchanged.
+/// </summary>
+public sealed class TrainerOptions
+{
+    /// <summary>Passes over the training batches. Ignored when <see cref="MaxSteps"/> is set. Default 1.</summary>
+    public int Epochs { get; set; } = 1;
+
+    /// <summary>Optimizer steps to run; null = <see cref="Epochs"/> × steps per epoch. When set, epochs repeat until reached.</summary>
+    public int? MaxSteps { get; set; }
+
+    /// <summary>Peak learning rate reached at the end of warmup. Default 5e-5.</summary>
+    public double LearningRate { get; set; } = 5e-5;
+
+    /// <summary>Warmup length in optimizer steps; when null, <see cref="WarmupFraction"/> of the total steps (rounded up).</summary>
+    public int? WarmupSteps { get; set; }
+
+    /// <summary>Fraction of the total steps spent warming up when <see cref="WarmupSteps"/> is null. Default 0.1.</summary>
+    public double WarmupFraction { get; set; } = 0.1;
+
+    /// <summary>Decoupled (AdamW) weight decay; not applied to biases and LayerNorm weights (see <see cref="AdamW.IsDecayed"/>). Default 0.01.</summary>
+    public double WeightDecay { get; set; } = 0.01;
+
+    /// <summary>Adam β1. Default 0.9.</summary>
+    public double AdamBeta1 { get; set; } = 0.9;
+
+    /// <summary>Adam β2. Default 0.999.</summary>
+    public double AdamBeta2 { get; set; } = 0.999;
+
+    /// <summary>Adam ε (PyTorch/HF default 1e-8; Google's BERT used 1e-6).</summary>
+    public double AdamEpsilon { get; set; } = 1e-8;
+
+    /// <summary>Clip gradients to this global L2 norm; null or 0 = no clipping. Default 1.0.</summary>
+    public double? MaxGradNorm { get; set; } = 1.0;
+
+    /// <summary>Batches whose gradients are summed (each loss scaled by 1/k) before one optimizer step. Default 1.</summary>
+    public int GradientAccumulationSteps { get; set; } = 1;
+
+    /// <summary>Evaluate every this many optimizer steps; null = at the end of each epoch.</summary>
+    public int? EvaluateEverySteps { get; set; }
+
+    /// <summary>Stop after this many evaluations without a lower validation loss; null = never stop early.</summary>
+    public int? EarlyStoppingPatience { get; set; }
+
+    /// <summary>
+    /// When validation ran, put the weights with the lowest validation loss back into the model at the end
+    /// (kept as an in-memory copy). Default true.
+    /// </summary>
+    public bool RestoreBestWeights { get; set; } = true;
+
+    /// <summary>Directory for resumable checkpoints (weights, optimizer moments, position, RNG); null = none.</summary>
+    public string? CheckpointDirectory { get; set; }
+
+    /// <summary>Write a checkpoint every this many optimizer steps (needs <see cref="CheckpointDirectory"/>); null = only at the end.</summary>
+    public int? CheckpointEverySteps { get; set; }
+
+    /// <summary>Resume from a checkpoint directory written by an earlier run with the same options and task.</summary>
+    public string? ResumeFrom { get; set; }
+
+    /// <summary>Seed for torch (dropout, init done inside the loop) and for the data order. Default 42.</summary>
+    public int Seed { get; set; } = 42;
+
+    /// <summary>
+    /// bf16 mixed precision: forward/backward in bfloat16, fp32 master weights and optimizer state.
+    /// The task must cast logits to float before its loss. The model ends in fp32. Default false.
+    /// </summary>
+    public bool UseBf16 { get; set; }
+
+    /// <summary>Device to train on; null = leave the model where it is (CPU by default).</summary>
+    public torch.Device? Device { get; set; }
+
+    /// <summary>Write a log line every this many steps (besides evaluations). Default 50.</summary>
+    public int LogEverySteps { get; set; } = 50;
+
+    internal void Validate()
+    {
+        if (Epochs < 0) throw new ArgumentException($"{nameof(Epochs)} must be >= 0 (was {Epochs}).");
+        if (MaxSteps is < 0) throw new ArgumentException($"{nameof(MaxSteps)} must be >= 0 (was {MaxSteps}).");
+        if (LearningRate < 0) throw new ArgumentException($"{nameof(LearningRate)} must be >= 0 (was {LearningRate}).");
+        if (WarmupSteps is < 0) throw new ArgumentException($"{nameof(WarmupSteps)} must be >= 0 (was {WarmupSteps}).");
+        if (WarmupFraction is < 0 or > 1) throw new ArgumentException($"{nameof(WarmupFraction)} must be in [0, 1] (was {WarmupFraction}).");
+        if (GradientAccumulationSteps < 1) throw new ArgumentException($"{nameof(GradientAccumulationSteps)} must be >= 1 (was {GradientAccumulationSteps}).");
+        if (EvaluateEverySteps is < 1) throw new ArgumentException($"{nameof(EvaluateEverySteps)} must be >= 1 when set (was {EvaluateEverySteps}).");
+        if (EarlyStoppingPatience is < 1) throw new ArgumentException($"{nameof(EarlyStoppingPatience)} must be >= 1 when set (was {EarlyStoppingPatience}).");
+        if (CheckpointEverySteps is < 1) throw new ArgumentException($"{nameof(CheckpointEverySteps)} must be >= 1 when set (was {CheckpointEverySteps}).");
+        if (CheckpointEverySteps is not null && CheckpointDirectory is null)
+            throw new ArgumentException($"{nameof(CheckpointEverySteps)} is set but {nameof(CheckpointDirectory)} is null.");
+        if (ResumeFrom is not null && !Directory.Exists(ResumeFrom))
+            throw new ArgumentException($"{nameof(ResumeFrom)} directory '{ResumeFrom}' does not exist.");
+    }
+}
