@@ -39,4 +39,19 @@ public static class TransformersCatalog
         ArgumentNullException.ThrowIfNull(settings);
         return new TransformerEmbeddingEstimator(checkpointDirectory, settings);
     }
+
+    /// <summary>
+    /// Pretrains a BERT encoder with masked-LM (15% of tokens chosen; 80% → [MASK], 10% → random, 10% unchanged) and
+    /// optionally next-sentence prediction, from a checkpoint or from scratch, and returns a fill-mask transformer.
+    /// Input column: <see cref="MaskedLanguageModelOptions.TextColumnName"/> (<see cref="string"/>). Output columns:
+    /// <see cref="MaskedLanguageModelOptions.FilledTokensColumnName"/> (text vector: top-k tokens of the first [MASK], then the next, …)
+    /// and <see cref="MaskedLanguageModelOptions.FilledScoresColumnName"/> (float vector of their probabilities).
+    /// </summary>
+    /// <param name="catalog">The text transforms catalog.</param>
+    /// <param name="options">Model, data, masking and training options.</param>
+    public static MaskedLanguageModelEstimator PretrainMaskedLanguageModel(this TransformsCatalog.TextTransforms catalog, MaskedLanguageModelOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(catalog);
+        return new MaskedLanguageModelEstimator(Persistence.MLNetInternals.GetEnvironment(catalog), options);
+    }
 }

@@ -1,0 +1,190 @@
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using Microsoft.ML.Runtime;
+using MLNet.Transformers.Models.Bert;
+using MLNet.Transformers.Tokenization;
+using MLNet.Transformers.Training;
+using MLNet.Transformers.Training.Pretraining;
+using MLNet.Transformers.Transforms;
+using MLNet.Transformers.Transforms.Infrastructure;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace MLNet.Transformers.Estimators;
+
+/// <summary>
+/// Pretrains (or continues pretraining) a BERT encoder on raw text with masked-LM and optionally next-sentence prediction,
+/// and returns a fill-mask <see cref="FillMaskTransformer"/> whose <see cref="FillMaskTransformer.SaveCheckpoint"/> writes an HF
+/// <c>BertForPreTraining</c> checkpoint for fine-tuning. Use it through <c>mlContext.Transforms.Text.PretrainMaskedLanguageModel</c>.
+/// </summary>
+public sealed class MaskedLanguageModelEstimator : IEstimator<FillMaskTransformer>
+{
+    private readonly IHostEnvironment env;
+    private readonly MaskedLanguageModelOptions options;
+
+    internal MaskedLanguageModelEstimator(IHostEnvironment env, MaskedLanguageModelOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentException.ThrowIfNullOrWhiteSpace(options.TextColumnName, nameof(options.TextColumnName));
+        if (options.CheckpointDirectory is not null && !Directory.Exists(options.CheckpointDirectory))
+            throw new ArgumentException($"CheckpointDirectory '{options.CheckpointDirectory}' does not exist.", nameof(options));
+        if (options.CheckpointDirectory is null && options.Epochs == 0 && options.MaxSteps is null or 0)
+            throw new ArgumentException("Epochs = 0 needs a CheckpointDirectory: a model trained from scratch must train.", nameof(options));
+        if (options.MaxSequenceLength < 8) throw new ArgumentOutOfRangeException(nameof(options), options.MaxSequenceLength, "MaxSequenceLength must be at least 8.");
+        if (options.BatchSize < 1) throw new ArgumentOutOfRangeException(nameof(options), options.BatchSize, "BatchSize must be at least 1.");
+        if (options.Epochs < 0) throw new ArgumentOutOfRangeException(nameof(options), options.Epochs, "Epochs must not be negative.");
+        if (options.ValidationFraction is < 0 or >= 1) throw new ArgumentOutOfRangeException(nameof(options), options.ValidationFraction, "ValidationFraction must be in [0, 1).");
+        this.env = env;
+        this.options = options;
+    }
+
+    /// <summary>What the last <see cref="Fit"/> trained: loss history, validation history, tokens/s (null if it did not train).</summary>
+    public TrainingResult? LastTrainingResult { get; private set; }
+
+    /// <summary>Validation metrics (masked-token accuracy, perplexity, NSP accuracy) after the last <see cref="Fit"/>, or null without validation data.</summary>
+    public PretrainingMetrics? LastValidationMetrics { get; private set; }
+
+    private FillMaskSettings Settings => new(options.TextColumnName, options.FilledTokensColumnName, options.FilledScoresColumnName,
+        options.TopK, options.MaxSequenceLength, options.BatchSize, options.Device);
+
+    /// <summary>Output schema: the input plus the fill-mask columns (text vector and float vector).</summary>
+    public SchemaShape GetOutputSchema(SchemaShape inputSchema) => EstimatorSchema.GetOutputSchema(inputSchema,
+        [new InputColumnSpec(options.TextColumnName, TextDataViewType.Instance)],
+        [new OutputColumnSpec(options.FilledTokensColumnName, new VectorDataViewType(TextDataViewType.Instance)),
+         new OutputColumnSpec(options.FilledScoresColumnName, new VectorDataViewType(NumberDataViewType.Single))]);
+
+    /// <summary>Reads the text column, builds (or loads) the tokenizer and model, trains, and returns the fill-mask transformer.</summary>
+    public FillMaskTransformer Fit(IDataView input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        GetOutputSchema(EstimatorSchema.ShapeOf(input.Schema));
+        int seed = options.Seed ?? Persistence.MLNetInternals.GetSeed(env) ?? 0;
+        manual_seed(seed);
+        bool trains = options.Epochs > 0 && options.MaxSteps is not 0;
+        using var channel = env.Start("PretrainMaskedLanguageModel");
+
+        var texts = ReadTexts(input, options.TextColumnName);
+        var tokenizer = CreateTokenizer(texts, channel);
+        var model = CreateModel(tokenizer, trains);
+        try
+        {
+            if (trains) Train(model, tokenizer, texts, seed, channel);
+            return new FillMaskTransformer(Settings, model, tokenizer);
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+    }
+
+    private BertWordPieceTokenizer CreateTokenizer(IReadOnlyList<string> texts, IChannel channel)
+    {
+        if (options.CheckpointDirectory is not null) return BertWordPieceTokenizer.FromDirectory(options.CheckpointDirectory);
+        if (options.VocabularyPath is not null) return BertWordPieceTokenizer.FromVocabulary(options.VocabularyPath, options.LowerCase);
+        channel.Info($"Training a WordPiece vocabulary of {options.VocabularySize} tokens on {texts.Count} rows.");
+        var vocabulary = WordPieceVocabularyTrainer.Train(texts, new WordPieceTrainingOptions { VocabularySize = options.VocabularySize, LowerCase = options.LowerCase });
+        return BertWordPieceTokenizer.FromVocabulary(vocabulary, options.LowerCase);
+    }
+
+    private BertForPreTraining CreateModel(BertWordPieceTokenizer tokenizer, bool trains)
+    {
+        if (options.CheckpointDirectory is not null)
+        {
+            // Fine to start heads fresh when continuing pretraining from an encoder-only checkpoint; never for plain fill-mask.
+            var loaded = BertCheckpoint.LoadForPreTraining(options.CheckpointDirectory, options.NextSentencePrediction && trains ? true : null, allowFreshHeads: trains);
+            if (loaded.Config.VocabSize != tokenizer.VocabularySize)
+                throw new InvalidOperationException($"vocab.txt in {options.CheckpointDirectory} has {tokenizer.VocabularySize} tokens but config.json says vocab_size = {loaded.Config.VocabSize}.");
+            return loaded;
+        }
+        var config = options.ModelConfig with
+        {
+            VocabSize = tokenizer.VocabularySize,
+            PadTokenId = tokenizer.PadTokenId,
+            MaxPositionEmbeddings = Math.Max(options.ModelConfig.MaxPositionEmbeddings, options.MaxSequenceLength),
+        };
+        var model = new BertForPreTraining(config, options.NextSentencePrediction);
+        BertInitializer.Initialize(model, config);
+        return model;
+    }
+
+    private void Train(BertForPreTraining model, BertWordPieceTokenizer tokenizer, IReadOnlyList<string> texts, int seed, IChannel channel)
+    {
+        var device = Transforms.TransformerEmbeddingTransformer.ParseDevice(options.Device);
+        var corpusOptions = new PretrainingCorpusOptions { RowFormat = options.RowFormat };
+        var documents = PretrainingCorpus.ReadDocuments(texts, corpusOptions);
+        var random = new Random(seed);
+        IReadOnlyList<CorpusDocument> trainDocs = documents, validDocs = [];
+        if (options.ValidationData is not null)
+            validDocs = PretrainingCorpus.ReadDocuments(ReadTexts(options.ValidationData, options.TextColumnName), corpusOptions);
+        else if (options.ValidationFraction > 0 && documents.Count > 1)
+        {
+            var shuffled = documents.OrderBy(_ => random.Next()).ToList();
+            int n = Math.Max(1, (int)Math.Round(documents.Count * options.ValidationFraction));
+            validDocs = shuffled.Take(n).ToList();
+            trainDocs = shuffled.Skip(n).ToList();
+        }
+
+        var special = new SpecialTokenIds(tokenizer.PadTokenId, tokenizer.UnkTokenId, tokenizer.ClsTokenId, tokenizer.SepTokenId, tokenizer.MaskTokenId, tokenizer.VocabularySize);
+        var trainInstances = BuildInstances(trainDocs, tokenizer, special, random);
+        var validInstances = validDocs.Count == 0 ? [] : BuildInstances(validDocs, tokenizer, special, new Random(seed + 1));
+        if (trainInstances.Count == 0)
+            throw new InvalidOperationException($"Column '{options.TextColumnName}' yielded no training sequences: the input has no non-empty text.");
+        channel.Info($"{trainDocs.Count} training documents → {trainInstances.Count} sequences; {validDocs.Count} validation documents → {validInstances.Count} sequences.");
+
+        var masker = new MaskedLanguageModelMasker(special, new MaskedLanguageModelMaskerOptions
+        {
+            MaskProbability = options.MaskProbability,
+            MaskTokenFraction = options.MaskTokenFraction,
+            RandomTokenFraction = options.RandomTokenFraction,
+            WholeWordMasking = options.WholeWordMasking,
+        });
+        Func<int, bool>? continuation = options.WholeWordMasking ? id => tokenizer.IdToToken(id).StartsWith("##", StringComparison.Ordinal) : null;
+        model.to(device);
+        var task = new MaskedLanguageModelTask(model, trainInstances, validInstances, special, masker, continuation, options.BatchSize, device, seed);
+        var trainerOptions = new TrainerOptions
+        {
+            Epochs = options.Epochs,
+            MaxSteps = options.MaxSteps,
+            LearningRate = options.LearningRate,
+            WarmupFraction = options.WarmupFraction,
+            WeightDecay = options.WeightDecay,
+            MaxGradNorm = options.MaxGradNorm,
+            GradientAccumulationSteps = options.GradientAccumulationSteps,
+            EvaluateEverySteps = options.EvaluateEverySteps,
+            EarlyStoppingPatience = options.EarlyStoppingPatience,
+            CheckpointDirectory = options.TrainingStateDirectory,
+            CheckpointEverySteps = options.SaveEverySteps,
+            ResumeFrom = options.ResumeFrom,
+            Seed = seed,
+            UseBf16 = options.UseBf16,
+            Device = device,
+        };
+        LastTrainingResult = Trainer.Run(model, task, trainerOptions, options.Progress, message => channel.Info(message), options.CancellationToken);
+        LastValidationMetrics = task.LastValidationMetrics;
+    }
+
+    private List<PretrainingInstance> BuildInstances(IReadOnlyList<CorpusDocument> documents, BertWordPieceTokenizer tokenizer, SpecialTokenIds special, Random random)
+    {
+        var tokenized = documents
+            .Select(d => (IReadOnlyList<int[]>)d.Sentences.Select(s => tokenizer.Tokenize(s)).Where(ids => ids.Length > 0).ToList())
+            .Where(d => d.Count > 0)
+            .ToList();
+        if (options.NextSentencePrediction && tokenized.Count >= 2)
+            return new NextSentencePairBuilder(special, new NextSentencePairBuilderOptions { MaxSequenceLength = options.MaxSequenceLength })
+                .Build(tokenized, random).ToList();
+        if (options.NextSentencePrediction && tokenized.Count > 0)
+            throw new InvalidOperationException($"NextSentencePrediction needs at least two documents in column '{options.TextColumnName}' (random next sentences come from other documents); found {tokenized.Count}. Set NextSentencePrediction = false or RowFormat to match your data.");
+        return SequencePacker.Pack(tokenized, special, options.MaxSequenceLength).ToList();
+    }
+
+    /// <summary>All values of a text column; throws naming the column when it is missing or not text.</summary>
+    internal static IReadOnlyList<string> ReadTexts(IDataView data, string column)
+    {
+        var col = data.Schema.GetColumnOrNull(column)
+            ?? throw new ArgumentOutOfRangeException(nameof(column), $"Input column '{column}' not found.");
+        if (col.Type is not TextDataViewType)
+            throw new ArgumentException($"Input column '{column}' must be of type String, but is {col.Type}.", nameof(column));
+        return data.GetColumn<string>(col).Select(t => t ?? "").ToList();
+    }
+}

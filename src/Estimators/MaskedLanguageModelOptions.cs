@@ -1,0 +1,121 @@
+using Microsoft.ML;
+using MLNet.Transformers.Models.Bert;
+using MLNet.Transformers.Training;
+using MLNet.Transformers.Training.Pretraining;
+
+namespace MLNet.Transformers.Estimators;
+
+/// <summary>
+/// Options of <c>mlContext.Transforms.Text.PretrainMaskedLanguageModel</c>: BERT pretraining with masked-LM (and optionally
+/// next-sentence prediction) on an <see cref="IDataView"/> of text. Defaults follow the BERT paper / HF where they apply.
+/// </summary>
+public sealed class MaskedLanguageModelOptions
+{
+    /// <summary>Input text column (one document, paragraph or line per row; see <see cref="RowFormat"/>).</summary>
+    public string TextColumnName { get; set; } = "Text";
+
+    /// <summary>HF checkpoint to start from (config.json + model.safetensors + vocab.txt); null trains from scratch with <see cref="ModelConfig"/>.</summary>
+    public string? CheckpointDirectory { get; set; }
+
+    /// <summary>Architecture when training from scratch (its vocab size is replaced by the vocabulary's). Default: Google's BERT-Mini.</summary>
+    public BertConfig ModelConfig { get; set; } = BertConfig.Mini();
+
+    /// <summary>From scratch: a vocab.txt to use; null trains a WordPiece vocabulary of <see cref="VocabularySize"/> on the input text.</summary>
+    public string? VocabularyPath { get; set; }
+
+    /// <summary>From scratch without <see cref="VocabularyPath"/>: size of the WordPiece vocabulary to train (special tokens included).</summary>
+    public int VocabularySize { get; set; } = 8000;
+
+    /// <summary>From scratch: lower-case and strip accents (an "uncased" model).</summary>
+    public bool LowerCase { get; set; } = true;
+
+    /// <summary>Fraction of (non-special) tokens chosen for prediction.</summary>
+    public double MaskProbability { get; set; } = 0.15;
+
+    /// <summary>Of the chosen tokens, the fraction replaced by [MASK].</summary>
+    public double MaskTokenFraction { get; set; } = 0.8;
+
+    /// <summary>Of the chosen tokens, the fraction replaced by a random token (the rest stay unchanged).</summary>
+    public double RandomTokenFraction { get; set; } = 0.1;
+
+    /// <summary>Choose whole words (all their WordPiece pieces) instead of single pieces.</summary>
+    public bool WholeWordMasking { get; set; }
+
+    /// <summary>Also train next-sentence prediction (pairs built 50/50 from consecutive / random sentences); total loss = MLM + NSP.</summary>
+    public bool NextSentencePrediction { get; set; } = true;
+
+    /// <summary>How rows form documents: WikiText-style lines with <c> = Title = </c> boundaries, or one document per row.</summary>
+    public CorpusRowFormat RowFormat { get; set; } = CorpusRowFormat.DocumentPerRow;
+
+    /// <summary>Tokens per training sequence, [CLS]/[SEP] included.</summary>
+    public int MaxSequenceLength { get; set; } = 128;
+
+    /// <summary>Passes over the training data. 0 with a checkpoint just loads it for fill-mask.</summary>
+    public int Epochs { get; set; } = 1;
+
+    /// <summary>Stop after this many optimizer steps (overrides <see cref="Epochs"/> when smaller); null = no limit.</summary>
+    public int? MaxSteps { get; set; }
+
+    /// <summary>Sequences per batch.</summary>
+    public int BatchSize { get; set; } = 32;
+
+    /// <summary>Peak learning rate of AdamW.</summary>
+    public double LearningRate { get; set; } = 1e-4;
+
+    /// <summary>Fraction of the steps spent in linear warm-up.</summary>
+    public double WarmupFraction { get; set; } = 0.1;
+
+    /// <summary>Decoupled weight decay (not applied to biases and LayerNorm weights).</summary>
+    public double WeightDecay { get; set; } = 0.01;
+
+    /// <summary>Global gradient-norm clip; null = off.</summary>
+    public double? MaxGradNorm { get; set; } = 1.0;
+
+    /// <summary>Batches accumulated per optimizer step.</summary>
+    public int GradientAccumulationSteps { get; set; } = 1;
+
+    /// <summary>Fraction of the documents held out for validation when <see cref="ValidationData"/> is null (0 = none).</summary>
+    public double ValidationFraction { get; set; } = 0.05;
+
+    /// <summary>Validation text (same column as the training data); overrides <see cref="ValidationFraction"/>.</summary>
+    public IDataView? ValidationData { get; set; }
+
+    /// <summary>Evaluate every N optimizer steps; null = once per epoch.</summary>
+    public int? EvaluateEverySteps { get; set; }
+
+    /// <summary>Stop when validation loss has not improved for this many evaluations; null = off.</summary>
+    public int? EarlyStoppingPatience { get; set; }
+
+    /// <summary>Directory where resumable training state is saved (every <see cref="SaveEverySteps"/> steps and at the end); null = none.</summary>
+    public string? TrainingStateDirectory { get; set; }
+
+    /// <summary>Save resumable training state every N steps (needs <see cref="TrainingStateDirectory"/>).</summary>
+    public int? SaveEverySteps { get; set; }
+
+    /// <summary>Resume from training state saved in this directory by an earlier run with the same data and options.</summary>
+    public string? ResumeFrom { get; set; }
+
+    /// <summary>Seed for initialisation, masking, pairing and shuffling; null = the MLContext's seed (or 0).</summary>
+    public int? Seed { get; set; }
+
+    /// <summary>bf16 mixed precision on CPU (bf16 compute, fp32 master weights): ~3-4× faster matmuls on CPUs with bf16 support.</summary>
+    public bool UseBf16 { get; set; }
+
+    /// <summary>TorchSharp device, e.g. "cpu" or "cuda".</summary>
+    public string Device { get; set; } = "cpu";
+
+    /// <summary>Candidates per [MASK] returned by the fitted fill-mask transformer.</summary>
+    public int TopK { get; set; } = 5;
+
+    /// <summary>Output column of the fill-mask transformer: the top-k tokens of each mask.</summary>
+    public string FilledTokensColumnName { get; set; } = "FilledTokens";
+
+    /// <summary>Output column of the fill-mask transformer: their probabilities.</summary>
+    public string FilledScoresColumnName { get; set; } = "FilledScores";
+
+    /// <summary>Receives a report after every optimizer step (loss, learning rate, tokens/s, validation metrics).</summary>
+    public IProgress<TrainingProgress>? Progress { get; set; }
+
+    /// <summary>Cancels training between steps.</summary>
+    public CancellationToken CancellationToken { get; set; }
+}
