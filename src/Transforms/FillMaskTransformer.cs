@@ -13,7 +13,7 @@ namespace MLNet.Transformers.Transforms;
 /// <param name="TokensColumnName">Output: text vector, the top-k tokens of the first mask, then of the next, …</param>
 /// <param name="ScoresColumnName">Output: float vector of their probabilities, same layout.</param>
 /// <param name="TopK">Candidates per mask.</param>
-/// <param name="MaxSequenceLength">Tokens per text including [CLS]/[SEP]; masks truncated away get no candidates.</param>
+/// <param name="MaxSequenceLength">Tokens per text including [CLS]/[SEP], capped at the model's max_position_embeddings; masks truncated away get no candidates.</param>
 /// <param name="BatchSize">Rows per forward pass.</param>
 /// <param name="Device">TorchSharp device, e.g. "cpu".</param>
 public sealed record FillMaskSettings(string InputColumnName, string TokensColumnName = "FilledTokens", string ScoresColumnName = "FilledScores",
@@ -35,15 +35,13 @@ public sealed class FillMaskTransformer : BatchedTransformerBase, ILoadableTrans
     /// <summary>Wraps a trained (or loaded) model; the transformer takes ownership of it.</summary>
     internal FillMaskTransformer(FillMaskSettings settings, BertForPreTraining model, BertWordPieceTokenizer tokenizer) : base(settings.BatchSize)
     {
-        Settings = settings;
+        // Like HF's model_max_length: there are no positions beyond max_position_embeddings, so texts are cut there.
+        Settings = settings with { MaxSequenceLength = Math.Min(settings.MaxSequenceLength, model.Config.MaxPositionEmbeddings) };
         this.model = model;
         this.tokenizer = tokenizer;
-        if (settings.MaxSequenceLength > model.Config.MaxPositionEmbeddings)
-            throw new ArgumentOutOfRangeException(nameof(settings), settings.MaxSequenceLength,
-                $"MaxSequenceLength ({settings.MaxSequenceLength}) exceeds the model's max_position_embeddings ({model.Config.MaxPositionEmbeddings}).");
         model.to(TransformerEmbeddingTransformer.ParseDevice(settings.Device));
         model.eval();
-        predictor = new FillMaskPredictor(model, tokenizer, settings.TopK, settings.MaxSequenceLength);
+        predictor = new FillMaskPredictor(model, tokenizer, Settings.TopK, Settings.MaxSequenceLength);
         InputColumns = [new(settings.InputColumnName, TextDataViewType.Instance)];
         OutputColumns = [
             new(settings.TokensColumnName, new VectorDataViewType(TextDataViewType.Instance)),
