@@ -21,6 +21,7 @@ var train = ml.Data.TakeRows(ml.Data.ShuffleRows(LoadSst2(ml, Path.Combine(data,
 var dev = LoadSst2(ml, Path.Combine(data, "sst2-dev.tsv"));
 
 var pipeline = ml.Transforms.Text.TransformerEmbedding(checkpoint, "Features", "Sentence", pooling: EmbeddingPooling.Mean, maxSequenceLength: 64)
+    .Append(ml.Transforms.NormalizeMeanVariance("Features"))
     .Append(ml.BinaryClassification.Trainers.LbfgsLogisticRegression("Label", "Features"));
 
 Console.WriteLine($"Embedding {trainRows} SST-2 training sentences with {checkpoint} and training a logistic regression…");

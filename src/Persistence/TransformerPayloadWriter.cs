@@ -38,6 +38,21 @@ public sealed class TransformerPayloadWriter
         Save(name, w => DirectoryPayload.Write(w, root, files));
     }
 
+    /// <summary>
+    /// Lets <paramref name="writeFiles"/> fill a fresh temporary directory (e.g. a model's <c>SaveCheckpoint</c>), saves it as
+    /// the item <paramref name="name"/> like <see cref="WriteDirectory(string, string)"/>, then deletes the directory.
+    /// </summary>
+    public void WriteDirectory(string name, Action<string> writeFiles)
+    {
+        var directory = Directory.CreateTempSubdirectory("mlnet-transformers-save-");
+        try
+        {
+            writeFiles(directory.FullName);
+            WriteDirectory(name, directory.FullName);
+        }
+        finally { directory.Delete(recursive: true); }
+    }
+
     private void Save(string name, Action<BinaryWriter> write)
     {
         PayloadNames.Validate(name);

@@ -100,13 +100,7 @@ public sealed class FillMaskTransformer : BatchedTransformerBase, ILoadableTrans
     protected override void SavePayload(TransformerPayloadWriter writer)
     {
         writer.WriteJson(SettingsItem, Settings);
-        var directory = Directory.CreateTempSubdirectory("mlnet-transformers-save-");
-        try
-        {
-            SaveCheckpoint(directory.FullName);
-            writer.WriteDirectory(CheckpointItem, directory.FullName);
-        }
-        finally { directory.Delete(recursive: true); }
+        writer.WriteDirectory(CheckpointItem, SaveCheckpoint);
     }
 
     /// <summary>Recreates the transformer from an ML.NET model (called by <c>mlContext.Model.Load</c>).</summary>

@@ -91,13 +91,7 @@ public sealed class TransformerEmbeddingTransformer : BatchedTransformerBase, IL
     protected override void SavePayload(TransformerPayloadWriter writer)
     {
         writer.WriteJson(SettingsItem, Settings);
-        var directory = Directory.CreateTempSubdirectory("mlnet-transformers-save-");
-        try
-        {
-            SaveCheckpoint(directory.FullName);
-            writer.WriteDirectory(CheckpointItem, directory.FullName);
-        }
-        finally { directory.Delete(recursive: true); }
+        writer.WriteDirectory(CheckpointItem, SaveCheckpoint);
     }
 
     /// <summary>Writes the encoder and its vocabulary in Hugging Face layout (config.json, model.safetensors, vocab.txt, tokenizer_config.json).</summary>

@@ -33,4 +33,8 @@ public static class ProbeData
         for (int i = 0; i < stats.Count; i++)
             yield return string.Join(" ", stats[i].Select(v => v.ToString("R", CultureInfo.InvariantCulture))) + " | " + summary[i];
     }
+
+    /// <summary>One line per row: every float of the vector column <paramref name="column"/> (round-trip format).</summary>
+    public static IEnumerable<string> FormatVector(IDataView data, string column) =>
+        data.GetColumn<float[]>(column).Select(v => string.Join(" ", v.Select(x => x.ToString("R", CultureInfo.InvariantCulture))));
 }

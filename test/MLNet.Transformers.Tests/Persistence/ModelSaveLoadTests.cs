@@ -68,18 +68,7 @@ public sealed class ModelSaveLoadTests
         try
         {
             // The fresh process knows only MLContext, our library and the assembly defining TextStatsTransformer.
-            string probe = Path.Combine(AppContext.BaseDirectory, "MLNet.Transformers.FreshProcess.dll");
-            // dotnet test exports the host it runs on; fall back to the one on PATH.
-            string host = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet";
-            var start = new ProcessStartInfo(host) { RedirectStandardOutput = true, RedirectStandardError = true };
-            start.ArgumentList.Add(probe);
-            start.ArgumentList.Add(path);
-            using var process = Process.Start(start)!;
-            var stderr = process.StandardError.ReadToEndAsync();
-            string stdout = process.StandardOutput.ReadToEnd();
-            process.WaitForExit();
-            Assert.AreEqual(0, process.ExitCode, $"fresh process failed:\n{stdout}\n{stderr.Result}");
-            CollectionAssert.AreEqual(expected, stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.TrimEnd('\r')).ToArray());
+            CollectionAssert.AreEqual(expected, FreshProcessRunner.Run(path));
         }
         finally { File.Delete(path); }
     }

@@ -2,6 +2,7 @@ using Microsoft.ML;
 using Microsoft.ML.Data;
 using MLNet.Transformers.Models.Bert;
 using MLNet.Transformers.Tests.Models;
+using FreshProcess = MLNet.Transformers.FreshProcess;
 using MLNet.Transformers.Transforms;
 using static TorchSharp.torch;
 
@@ -145,6 +146,22 @@ public sealed class TransformerEmbeddingTests
                 var engine = ml.Model.CreatePredictionEngine<Row, Prediction>(loaded);
                 CollectionAssert.AreEqual(expected[2], engine.Predict(Rows[2]).Embedding, $"PredictionEngine after load #{attempt + 1}");
             }
+        }
+        finally { File.Delete(path); }
+    }
+
+    [TestMethod]
+    public void Pipeline_LoadsInAFreshProcessWithIdenticalOutputs()
+    {
+        var ml = new MLContext(seed: 1);
+        var sample = FreshProcess.ProbeData.Sample(ml);
+        var model = ml.Transforms.Text.TransformerEmbedding(Fixture, "Embedding", "Text", "Text2").Fit(sample);
+        var expected = FreshProcess.ProbeData.FormatVector(model.Transform(sample), "Embedding").ToArray();
+        var path = Path.Combine(Path.GetTempPath(), $"embedding-fresh-{Guid.NewGuid():N}.zip");
+        try
+        {
+            ml.Model.Save(model, sample.Schema, path);
+            CollectionAssert.AreEqual(expected, Persistence.FreshProcessRunner.Run(path, "--vector", "Embedding"));
         }
         finally { File.Delete(path); }
     }
