@@ -5,7 +5,7 @@
 //
 //   dotnet run -c Release --project examples/Pretraining                 # BERT-Tiny, a few minutes on 2 cores
 //   dotnet run -c Release --project examples/Pretraining -- --long       # BERT-Mini, several epochs (much longer)
-//   options: --bf16 (bf16 mixed precision), --out DIR (where the checkpoint and plot go; default ./pretrained-bert)
+//   options: --bf16 (bf16 mixed precision), --steps N (optimizer steps), --out DIR (checkpoint and plot; default ./pretrained-bert)
 using Microsoft.ML;
 using MLNet.Transformers;
 using MLNet.Transformers.Estimators;
@@ -18,6 +18,7 @@ using Spectre.Console;
 
 bool longRun = args.Contains("--long"), bf16 = args.Contains("--bf16");
 string output = args.SkipWhile(a => a != "--out").Skip(1).FirstOrDefault() ?? Path.GetFullPath("pretrained-bert");
+int? steps = args.SkipWhile(a => a != "--steps").Skip(1).FirstOrDefault() is { } s ? int.Parse(s) : null;
 var data = Path.Combine(AppContext.BaseDirectory, "data");
 var ml = new MLContext(seed: 1);
 
@@ -35,7 +36,7 @@ var options = new MaskedLanguageModelOptions
     MaxSequenceLength = longRun ? 128 : 64,
     BatchSize = 32,
     Epochs = longRun ? 10 : 1,
-    MaxSteps = longRun ? null : 3000,
+    MaxSteps = steps ?? (longRun ? null : 3000),
     LearningRate = longRun ? 5e-4 : 1e-3,
     WarmupFraction = 0.05,
     ValidationFraction = 0.05,
