@@ -132,6 +132,9 @@ public sealed class TrainerTests
     [TestMethod]
     public void Trainer_NativeMemoryStaysFlatAcrossSteps()
     {
+        // Tensor.TotalCount is process-wide: finalize what earlier tests left to the GC first, so that the finalizer thread
+        // cannot change the count in the middle of this run.
+        GC.Collect(); GC.WaitForPendingFinalizers();
         using var model = new TinyTokenModel(dropout: 0.1);
         var live = new Dictionary<int, long>();
         var progress = new ListProgress(r => live[r.Step] = torch.Tensor.TotalCount);
