@@ -48,10 +48,11 @@ public sealed class MaskedLanguageModelEstimator : IEstimator<FillMaskTransforme
         options.TopK, options.MaxSequenceLength, options.BatchSize, options.Device);
 
     /// <summary>Output schema: the input plus the fill-mask columns (text vector and float vector).</summary>
-    public SchemaShape GetOutputSchema(SchemaShape inputSchema) => EstimatorSchema.GetOutputSchema(inputSchema,
-        [new InputColumnSpec(options.TextColumnName, TextDataViewType.Instance)],
-        [new OutputColumnSpec(options.FilledTokensColumnName, new VectorDataViewType(TextDataViewType.Instance)),
-         new OutputColumnSpec(options.FilledScoresColumnName, new VectorDataViewType(NumberDataViewType.Single))]);
+    public SchemaShape GetOutputSchema(SchemaShape inputSchema)
+    {
+        var (inputs, outputs) = FillMaskTransformer.Columns(Settings);
+        return EstimatorSchema.GetOutputSchema(inputSchema, inputs, outputs);
+    }
 
     /// <summary>Reads the text column, builds (or loads) the tokenizer and model, trains, and returns the fill-mask transformer.</summary>
     public FillMaskTransformer Fit(IDataView input)
@@ -93,8 +94,7 @@ public sealed class MaskedLanguageModelEstimator : IEstimator<FillMaskTransforme
         {
             // Fine to start heads fresh when continuing pretraining from an encoder-only checkpoint; never for plain fill-mask.
             var loaded = BertCheckpoint.LoadForPreTraining(options.CheckpointDirectory, options.NextSentencePrediction && trains ? true : null, allowFreshHeads: trains);
-            if (loaded.Config.VocabSize != tokenizer.VocabularySize)
-                throw new InvalidOperationException($"vocab.txt in {options.CheckpointDirectory} has {tokenizer.VocabularySize} tokens but config.json says vocab_size = {loaded.Config.VocabSize}.");
+            BertCheckpoint.RequireVocabularySize(tokenizer.VocabularySize, loaded.Config, options.CheckpointDirectory);
             return loaded;
         }
         var config = options.ModelConfig with
@@ -110,7 +110,7 @@ public sealed class MaskedLanguageModelEstimator : IEstimator<FillMaskTransforme
 
     private void Train(BertForPreTraining model, BertWordPieceTokenizer tokenizer, IReadOnlyList<string> texts, int seed, IChannel channel)
     {
-        var device = Transforms.TransformerEmbeddingTransformer.ParseDevice(options.Device);
+        var device = Models.DeviceName.Parse(options.Device);
         var corpusOptions = new PretrainingCorpusOptions { RowFormat = options.RowFormat };
         var documents = PretrainingCorpus.ReadDocuments(texts, corpusOptions);
         var random = new Random(seed);

@@ -46,10 +46,7 @@ public sealed class TransformerEmbeddingEstimator : IEstimator<TransformerEmbedd
     /// </summary>
     public SchemaShape GetOutputSchema(SchemaShape inputSchema)
     {
-        var hidden = BertCheckpoint.ReadConfig(checkpointDirectory).HiddenSize;
-        var inputs = new List<InputColumnSpec> { new(settings.InputColumnName, TextDataViewType.Instance) };
-        if (settings.SecondInputColumnName is not null) inputs.Add(new(settings.SecondInputColumnName, TextDataViewType.Instance));
-        var outputs = new[] { new OutputColumnSpec(settings.OutputColumnName, new VectorDataViewType(NumberDataViewType.Single, hidden)) };
+        var (inputs, outputs) = TransformerEmbeddingTransformer.Columns(settings, BertCheckpoint.ReadConfig(checkpointDirectory).HiddenSize);
         return EstimatorSchema.GetOutputSchema(inputSchema, inputs, outputs);
     }
 }

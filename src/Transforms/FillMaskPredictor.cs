@@ -60,8 +60,8 @@ internal sealed class FillMaskPredictor
         {
             int n = (int)maskCounts[row] * topK;
             results[row] = new FillMaskResult(
-                tokenIds.Skip(next).Take(n).Select(id => tokenizer.IdToToken((int)id)).ToArray(),
-                scores.Skip(next).Take(n).ToArray());
+                tokenIds[next..(next + n)].Select(id => tokenizer.IdToToken((int)id)).ToArray(),
+                scores[next..(next + n)]);
             next += n;
         }
         return results;

@@ -1,5 +1,6 @@
 using Microsoft.ML.Data;
 using Microsoft.ML.Runtime;
+using MLNet.Transformers.Models;
 using MLNet.Transformers.Models.Bert;
 using TorchSharp;
 using MLNet.Transformers.Persistence;
@@ -39,22 +40,24 @@ public sealed class FillMaskTransformer : BatchedTransformerBase, ILoadableTrans
         Settings = settings with { MaxSequenceLength = Math.Min(settings.MaxSequenceLength, model.Config.MaxPositionEmbeddings) };
         this.model = model;
         this.tokenizer = tokenizer;
-        model.to(TransformerEmbeddingTransformer.ParseDevice(settings.Device));
+        model.to(DeviceName.Parse(settings.Device));
         model.eval();
         predictor = new FillMaskPredictor(model, tokenizer, Settings.TopK, Settings.MaxSequenceLength);
-        InputColumns = [new(settings.InputColumnName, TextDataViewType.Instance)];
-        OutputColumns = [
-            new(settings.TokensColumnName, new VectorDataViewType(TextDataViewType.Instance)),
-            new(settings.ScoresColumnName, new VectorDataViewType(NumberDataViewType.Single))];
+        (InputColumns, OutputColumns) = Columns(settings);
     }
+
+    /// <summary>What a fill-mask transformer with these settings reads and appends (its estimator checks schemas with it too).</summary>
+    internal static (InputColumnSpec[] Inputs, OutputColumnSpec[] Outputs) Columns(FillMaskSettings settings) => (
+        [new(settings.InputColumnName, TextDataViewType.Instance)],
+        [new(settings.TokensColumnName, new VectorDataViewType(TextDataViewType.Instance)),
+         new(settings.ScoresColumnName, new VectorDataViewType(NumberDataViewType.Single))]);
 
     /// <summary>Loads a BERT pretraining checkpoint (MLM head required; NSP head used if present) for fill-mask.</summary>
     internal static FillMaskTransformer FromCheckpoint(FillMaskSettings settings, string checkpointDirectory)
     {
         var tokenizer = BertWordPieceTokenizer.FromDirectory(checkpointDirectory);
         var model = BertCheckpoint.LoadForPreTraining(checkpointDirectory, withNextSentencePrediction: null);
-        if (tokenizer.VocabularySize != model.Config.VocabSize)
-            throw new InvalidOperationException($"vocab.txt in {checkpointDirectory} has {tokenizer.VocabularySize} tokens but config.json says vocab_size = {model.Config.VocabSize}.");
+        BertCheckpoint.RequireVocabularySize(tokenizer.VocabularySize, model.Config, checkpointDirectory);
         return new FillMaskTransformer(settings, model, tokenizer);
     }
 

@@ -1,5 +1,6 @@
 using Microsoft.ML.Data;
 using Microsoft.ML.Runtime;
+using MLNet.Transformers.Models;
 using MLNet.Transformers.Models.Bert;
 using MLNet.Transformers.Persistence;
 using MLNet.Transformers.Tokenization;
@@ -35,21 +36,24 @@ public sealed class TransformerEmbeddingTransformer : BatchedTransformerBase, IL
 
     internal TransformerEmbeddingTransformer(TransformerEmbeddingSettings settings, string checkpointDirectory) : base(settings.BatchSize)
     {
-        device = ParseDevice(settings.Device);
+        device = DeviceName.Parse(settings.Device);
         tokenizer = BertWordPieceTokenizer.FromDirectory(checkpointDirectory);
         model = BertCheckpoint.LoadEncoder(checkpointDirectory, withPooler: settings.Pooling == EmbeddingPooling.Pooler);
         // Like HF's model_max_length: the model has no positions beyond max_position_embeddings, so inputs are cut there.
         Settings = settings with { MaxSequenceLength = Math.Min(settings.MaxSequenceLength, model.Config.MaxPositionEmbeddings) };
-        if (tokenizer.VocabularySize != model.Config.VocabSize)
-            throw new InvalidOperationException($"vocab.txt in {checkpointDirectory} has {tokenizer.VocabularySize} tokens but config.json says vocab_size = {model.Config.VocabSize}.");
+        BertCheckpoint.RequireVocabularySize(tokenizer.VocabularySize, model.Config, checkpointDirectory);
         model.to(device);
         model.eval();
 
-        InputColumns = settings.SecondInputColumnName is null
-            ? [new(settings.InputColumnName, TextDataViewType.Instance)]
-            : [new(settings.InputColumnName, TextDataViewType.Instance), new(settings.SecondInputColumnName, TextDataViewType.Instance)];
-        OutputColumns = [new(settings.OutputColumnName, new VectorDataViewType(NumberDataViewType.Single, model.Config.HiddenSize))];
+        (InputColumns, OutputColumns) = Columns(settings, model.Config.HiddenSize);
     }
+
+    /// <summary>What a transformer with these settings reads and appends (its estimator checks schemas with it too).</summary>
+    internal static (InputColumnSpec[] Inputs, OutputColumnSpec[] Outputs) Columns(TransformerEmbeddingSettings settings, int hiddenSize) => (
+        settings.SecondInputColumnName is null
+            ? [new(settings.InputColumnName, TextDataViewType.Instance)]
+            : [new(settings.InputColumnName, TextDataViewType.Instance), new(settings.SecondInputColumnName, TextDataViewType.Instance)],
+        [new(settings.OutputColumnName, new VectorDataViewType(NumberDataViewType.Single, hiddenSize))]);
 
     /// <summary>The settings this transformer was built with.</summary>
     public TransformerEmbeddingSettings Settings { get; }
@@ -112,10 +116,4 @@ public sealed class TransformerEmbeddingTransformer : BatchedTransformerBase, IL
 
     /// <summary>Releases the model's native memory.</summary>
     public void Dispose() => model.Dispose();
-
-    internal static Device ParseDevice(string name)
-    {
-        try { return new Device(name); }
-        catch (Exception e) { throw new ArgumentException($"Device '{name}' is not valid or not available (use \"cpu\", or \"cuda\" with a CUDA TorchSharp package).", nameof(name), e); }
-    }
 }

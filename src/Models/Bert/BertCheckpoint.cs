@@ -24,6 +24,13 @@ public static class BertCheckpoint
         return config;
     }
 
+    /// <summary>Throws when a tokenizer's vocabulary does not have the size <c>config.json</c> declares.</summary>
+    internal static void RequireVocabularySize(int vocabularySize, BertConfig config, string directory)
+    {
+        if (vocabularySize != config.VocabSize)
+            throw new InvalidOperationException($"vocab.txt in {directory} has {vocabularySize} tokens but config.json says vocab_size = {config.VocabSize}.");
+    }
+
     /// <summary>Loads the bare encoder (HF <c>BertModel</c>) from any BERT checkpoint; heads in the file are skipped.</summary>
     public static BertModel LoadEncoder(string directory, bool withPooler = true)
     {
