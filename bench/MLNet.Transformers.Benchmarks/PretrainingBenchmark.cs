@@ -1,3 +1,4 @@
+using MLNet.Transformers.Training;
 using Microsoft.ML;
 using MLNet.Transformers.Estimators;
 using MLNet.Transformers.Models.Bert;
@@ -30,8 +31,8 @@ internal static class PretrainingBenchmark
             var estimator = ml.Transforms.Text.PretrainMaskedLanguageModel(new MaskedLanguageModelOptions
             {
                 ModelConfig = BertConfig.Mini(), VocabularyPath = vocabulary, RowFormat = CorpusRowFormat.WikiTextLines,
-                NextSentencePrediction = true, MaxSequenceLength = SequenceLength, BatchSize = BatchSize, MaxSteps = steps, Epochs = 10,
-                LearningRate = 5e-4, ValidationFraction = 0, UseBf16 = bf16, Seed = 1,
+                NextSentencePrediction = true, MaxSequenceLength = SequenceLength, BatchSize = BatchSize, MaxEpochs = 10, ValidationFraction = 0,
+                Training = new TrainerOptions { MaxSteps = steps, LearningRate = 5e-4, UseBf16 = bf16, Seed = 1 },
             });
             using var model = estimator.Fit(corpus);
             var r = estimator.LastTrainingResult!;

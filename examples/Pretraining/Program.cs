@@ -35,14 +35,17 @@ var options = new MaskedLanguageModelOptions
     NextSentencePrediction = true,
     MaxSequenceLength = longRun ? 128 : 64,
     BatchSize = 32,
-    Epochs = longRun ? 10 : 1,
-    MaxSteps = steps ?? (longRun ? null : 8000),
-    LearningRate = longRun ? 5e-4 : 1e-3,
-    WarmupFraction = 0.05,
+    MaxEpochs = longRun ? 10 : 100,   // the short run is capped by Training.MaxSteps
     ValidationFraction = 0.05,
-    EvaluateEverySteps = 1000,
-    UseBf16 = bf16,
-    Seed = 1,
+    Training = new TrainerOptions
+    {
+        MaxSteps = steps ?? (longRun ? null : 8000),
+        LearningRate = longRun ? 5e-4 : 1e-3,
+        WarmupFraction = 0.05,
+        EvaluateEverySteps = 1000,
+        UseBf16 = bf16,
+        Seed = 1,
+    },
 };
 
 string[] probes = ["the game was released in [MASK] .", "he was born in [MASK] , england .", "the [MASK] of the river is in the north ."];
@@ -55,7 +58,7 @@ AnsiConsole.Progress().Columns(new TaskDescriptionColumn(), new ProgressBarColum
     .Start(ctx =>
     {
         var bar = ctx.AddTask("training", maxValue: 1);
-        options.Progress = new Reporter(p =>
+        options.Training.Progress = new Reporter(p =>
         {
             losses.Add((p.Step, p.Loss));
             if (p.ValidationLoss is { } v) validation.Add((p.Step, v));
@@ -73,7 +76,7 @@ AnsiConsole.MarkupLine($"validation: masked-token accuracy [bold]{metrics.Masked
 model.SaveCheckpoint(output);
 AnsiConsole.MarkupLine($"checkpoint saved to [bold]{output}[/] (HF BertForPreTraining layout)");
 
-// "Before": the same architecture and vocabulary with HF's random initialisation, loaded for fill-mask with Epochs = 0.
+// "Before": the same architecture and vocabulary with HF's random initialisation, loaded for fill-mask with MaxEpochs = 0.
 var random = Path.Combine(output, "random-init");
 TorchSharp.torch.manual_seed(1);
 using (var init = new BertForPreTraining(model.Model.Config, withNextSentencePrediction: true))
@@ -83,7 +86,7 @@ using (var init = new BertForPreTraining(model.Model.Config, withNextSentencePre
     model.Tokenizer.SaveVocabulary(Path.Combine(random, "vocab.txt"));
     model.Tokenizer.SaveConfig(Path.Combine(random, "tokenizer_config.json"));
 }
-using var before = ml.Transforms.Text.PretrainMaskedLanguageModel(new MaskedLanguageModelOptions { CheckpointDirectory = random, Epochs = 0 }).Fit(corpus);
+using var before = ml.Transforms.Text.PretrainMaskedLanguageModel(new MaskedLanguageModelOptions { CheckpointDirectory = random, MaxEpochs = 0 }).Fit(corpus);
 string Top(FillMaskResult r) => string.Join(", ", r.Tokens.Zip(r.Scores, (t, p) => $"{t} {p:P0}"));
 var table = new Table().AddColumns("text", "top-5 before pretraining", "top-5 after pretraining");
 foreach (var ((text, b), a) in probes.Zip(before.Predict(probes)).Zip(model.Predict(probes)))

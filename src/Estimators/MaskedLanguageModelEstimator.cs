@@ -28,11 +28,12 @@ public sealed class MaskedLanguageModelEstimator : IEstimator<FillMaskTransforme
         ArgumentException.ThrowIfNullOrWhiteSpace(options.TextColumnName, nameof(options.TextColumnName));
         if (options.CheckpointDirectory is not null && !Directory.Exists(options.CheckpointDirectory))
             throw new ArgumentException($"CheckpointDirectory '{options.CheckpointDirectory}' does not exist.", nameof(options));
-        if (options.CheckpointDirectory is null && options.Epochs == 0 && options.MaxSteps is null or 0)
-            throw new ArgumentException("Epochs = 0 needs a CheckpointDirectory: a model trained from scratch must train.", nameof(options));
+        ArgumentNullException.ThrowIfNull(options.Training, nameof(options.Training));
+        if (options.CheckpointDirectory is null && (options.MaxEpochs == 0 || options.Training.MaxSteps is 0))
+            throw new ArgumentException("MaxEpochs = 0 needs a CheckpointDirectory: a model trained from scratch must train.", nameof(options));
         if (options.MaxSequenceLength < 8) throw new ArgumentOutOfRangeException(nameof(options), options.MaxSequenceLength, "MaxSequenceLength must be at least 8.");
         if (options.BatchSize < 1) throw new ArgumentOutOfRangeException(nameof(options), options.BatchSize, "BatchSize must be at least 1.");
-        if (options.Epochs < 0) throw new ArgumentOutOfRangeException(nameof(options), options.Epochs, "Epochs must not be negative.");
+        if (options.MaxEpochs < 0) throw new ArgumentOutOfRangeException(nameof(options), options.MaxEpochs, "MaxEpochs must not be negative.");
         if (options.ValidationFraction is < 0 or >= 1) throw new ArgumentOutOfRangeException(nameof(options), options.ValidationFraction, "ValidationFraction must be in [0, 1).");
         this.env = env;
         this.options = options;
@@ -59,9 +60,9 @@ public sealed class MaskedLanguageModelEstimator : IEstimator<FillMaskTransforme
     {
         ArgumentNullException.ThrowIfNull(input);
         GetOutputSchema(EstimatorSchema.ShapeOf(input.Schema));
-        int seed = options.Seed ?? Persistence.MLNetInternals.GetSeed(env) ?? 0;
+        int seed = options.Training.Seed ?? Persistence.MLNetInternals.GetSeed(env) ?? 0;
         manual_seed(seed);
-        bool trains = options.Epochs > 0 && options.MaxSteps is not 0;
+        bool trains = options.MaxEpochs > 0 && options.Training.MaxSteps is not 0;
         using var channel = env.Start("PretrainMaskedLanguageModel");
 
         var texts = ReadTexts(input, options.TextColumnName);
@@ -115,8 +116,8 @@ public sealed class MaskedLanguageModelEstimator : IEstimator<FillMaskTransforme
         var documents = PretrainingCorpus.ReadDocuments(texts, corpusOptions);
         var random = new Random(seed);
         IReadOnlyList<CorpusDocument> trainDocs = documents, validDocs = [];
-        if (options.ValidationData is not null)
-            validDocs = PretrainingCorpus.ReadDocuments(ReadTexts(options.ValidationData, options.TextColumnName), corpusOptions);
+        if (options.ValidationSet is not null)
+            validDocs = PretrainingCorpus.ReadDocuments(ReadTexts(options.ValidationSet, options.TextColumnName), corpusOptions);
         else if (options.ValidationFraction > 0 && documents.Count > 1)
         {
             var shuffled = documents.OrderBy(_ => random.Next()).ToList();
@@ -142,25 +143,7 @@ public sealed class MaskedLanguageModelEstimator : IEstimator<FillMaskTransforme
         Func<int, bool>? continuation = options.WholeWordMasking ? id => tokenizer.IdToToken(id).StartsWith("##", StringComparison.Ordinal) : null;
         model.to(device);
         var task = new MaskedLanguageModelTask(model, trainInstances, validInstances, special, masker, continuation, options.BatchSize, device, seed);
-        var trainerOptions = new TrainerOptions
-        {
-            Epochs = options.Epochs,
-            MaxSteps = options.MaxSteps,
-            LearningRate = options.LearningRate,
-            WarmupFraction = options.WarmupFraction,
-            WeightDecay = options.WeightDecay,
-            MaxGradNorm = options.MaxGradNorm,
-            GradientAccumulationSteps = options.GradientAccumulationSteps,
-            EvaluateEverySteps = options.EvaluateEverySteps,
-            EarlyStoppingPatience = options.EarlyStoppingPatience,
-            CheckpointDirectory = options.TrainingStateDirectory,
-            CheckpointEverySteps = options.SaveEverySteps,
-            ResumeFrom = options.ResumeFrom,
-            Seed = seed,
-            UseBf16 = options.UseBf16,
-            Device = device,
-        };
-        LastTrainingResult = Trainer.Run(model, task, trainerOptions, options.Progress, message => channel.Info(message), options.CancellationToken);
+        LastTrainingResult = Trainer.Run(model, task, options.Training, options.MaxEpochs, seed, message => channel.Info(message));
         LastValidationMetrics = task.LastValidationMetrics;
     }
 

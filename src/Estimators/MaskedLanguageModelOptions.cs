@@ -50,59 +50,26 @@ public sealed class MaskedLanguageModelOptions
     /// <summary>Tokens per training sequence, [CLS]/[SEP] included.</summary>
     public int MaxSequenceLength { get; set; } = 128;
 
-    /// <summary>Passes over the training data. 0 with a checkpoint just loads it for fill-mask.</summary>
-    public int Epochs { get; set; } = 1;
+    /// <summary>Passes over the training data; 0 trains nothing (with a checkpoint: just load it for fill-mask). Default 1.</summary>
+    public int MaxEpochs { get; set; } = 1;
 
-    /// <summary>Stop after this many optimizer steps (overrides <see cref="Epochs"/> when smaller); null = no limit.</summary>
-    public int? MaxSteps { get; set; }
-
-    /// <summary>Sequences per batch.</summary>
+    /// <summary>Sequences per batch (training, validation and fill-mask scoring). Default 32.</summary>
     public int BatchSize { get; set; } = 32;
 
-    /// <summary>Peak learning rate of AdamW.</summary>
-    public double LearningRate { get; set; } = 1e-4;
-
-    /// <summary>Fraction of the steps spent in linear warm-up.</summary>
-    public double WarmupFraction { get; set; } = 0.1;
-
-    /// <summary>Decoupled weight decay (not applied to biases and LayerNorm weights).</summary>
-    public double WeightDecay { get; set; } = 0.01;
-
-    /// <summary>Global gradient-norm clip; null = off.</summary>
-    public double? MaxGradNorm { get; set; } = 1.0;
-
-    /// <summary>Batches accumulated per optimizer step.</summary>
-    public int GradientAccumulationSteps { get; set; } = 1;
-
-    /// <summary>Fraction of the documents held out for validation when <see cref="ValidationData"/> is null (0 = none).</summary>
+    /// <summary>Fraction of the documents held out for validation when <see cref="ValidationSet"/> is null (0 = none).</summary>
     public double ValidationFraction { get; set; } = 0.05;
 
     /// <summary>Validation text (same column as the training data); overrides <see cref="ValidationFraction"/>.</summary>
-    public IDataView? ValidationData { get; set; }
-
-    /// <summary>Evaluate every N optimizer steps; null = once per epoch.</summary>
-    public int? EvaluateEverySteps { get; set; }
-
-    /// <summary>Stop when validation loss has not improved for this many evaluations; null = off.</summary>
-    public int? EarlyStoppingPatience { get; set; }
-
-    /// <summary>Directory where resumable training state is saved (every <see cref="SaveEverySteps"/> steps and at the end); null = none.</summary>
-    public string? TrainingStateDirectory { get; set; }
-
-    /// <summary>Save resumable training state every N steps (needs <see cref="TrainingStateDirectory"/>).</summary>
-    public int? SaveEverySteps { get; set; }
-
-    /// <summary>Resume from training state saved in this directory by an earlier run with the same data and options.</summary>
-    public string? ResumeFrom { get; set; }
-
-    /// <summary>Seed for initialisation, masking, pairing and shuffling; null = the MLContext's seed (or 0).</summary>
-    public int? Seed { get; set; }
-
-    /// <summary>bf16 mixed precision on CPU (bf16 compute, fp32 master weights): ~3-4× faster matmuls on CPUs with bf16 support.</summary>
-    public bool UseBf16 { get; set; }
+    public IDataView? ValidationSet { get; set; }
 
     /// <summary>TorchSharp device, e.g. "cpu" or "cuda".</summary>
     public string Device { get; set; } = "cpu";
+
+    /// <summary>
+    /// The shared training loop's settings: learning rate (default here 1e-4, BERT's pretraining rate), warmup, weight decay,
+    /// clipping, accumulation, <c>MaxSteps</c>, bf16, evaluation and early stopping, resumable state, seed, progress, cancellation.
+    /// </summary>
+    public TrainerOptions Training { get; set; } = new() { LearningRate = 1e-4 };
 
     /// <summary>Candidates per [MASK] returned by the fitted fill-mask transformer.</summary>
     public int TopK { get; set; } = 5;
@@ -112,10 +79,4 @@ public sealed class MaskedLanguageModelOptions
 
     /// <summary>Output column of the fill-mask transformer: their probabilities.</summary>
     public string FilledScoresColumnName { get; set; } = "FilledScores";
-
-    /// <summary>Receives a report after every optimizer step (loss, learning rate, tokens/s, validation metrics).</summary>
-    public IProgress<TrainingProgress>? Progress { get; set; }
-
-    /// <summary>Cancels training between steps.</summary>
-    public CancellationToken CancellationToken { get; set; }
 }

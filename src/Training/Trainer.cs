@@ -9,30 +9,41 @@ namespace MLNet.Transformers.Training;
 /// <see cref="ITrainingTask{TBatch}"/>. Per optimizer step: zero grads → k = accumulation batches, each
 /// backward of loss/k → clip by global norm → AdamW at the scheduled rate → (bf16: copy masters to the model)
 /// → progress → evaluation / early stopping / checkpoint as configured. One dispose scope per step keeps native
-/// memory flat. Deterministic for <see cref="TrainerOptions.Seed"/>: torch is seeded once at the start (or its
-/// RNG restored on resume) and the task orders data from (epoch, seed).
+/// memory flat. Deterministic for the seed: torch is seeded once at the start (or its RNG restored on resume) and the task
+/// orders data from (epoch, seed). The model must already be on its device.
 /// </summary>
 public static class Trainer
 {
-    /// <summary>Trains <paramref name="model"/> on <paramref name="task"/>.</summary>
-    /// <exception cref="OperationCanceledException">When <paramref name="cancellationToken"/> fires; checked before every step,
-    /// so the model holds the weights of the last completed step (in fp32, also with bf16).</exception>
-    public static TrainingResult Run<TBatch>(nn.Module model, ITrainingTask<TBatch> task, TrainerOptions options,
-        IProgress<TrainingProgress>? progress = null, Action<string>? log = null, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Trains <paramref name="model"/> on <paramref name="task"/> for <paramref name="epochs"/> passes (capped by
+    /// <see cref="TrainerOptions.MaxSteps"/>), reporting to <see cref="TrainerOptions.Progress"/> and <paramref name="log"/>.
+    /// </summary>
+    /// <param name="model">The model, on its device; trained in place.</param>
+    /// <param name="task">Batches, loss and validation.</param>
+    /// <param name="options">The loop's settings.</param>
+    /// <param name="epochs">Passes over the task's training batches (the estimator's <c>MaxEpochs</c>).</param>
+    /// <param name="seed">The resolved seed (an estimator passes <see cref="TrainerOptions.Seed"/> or its MLContext's seed).</param>
+    /// <param name="log">Receives log lines (an estimator passes its ML.NET channel).</param>
+    /// <exception cref="OperationCanceledException">When <see cref="TrainerOptions.CancellationToken"/> fires; checked before every
+    /// step, so the model holds the weights of the last completed step (in fp32, also with bf16).</exception>
+    public static TrainingResult Run<TBatch>(nn.Module model, ITrainingTask<TBatch> task, TrainerOptions options, int epochs, int seed,
+        Action<string>? log = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(task);
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
+        if (epochs < 0) throw new ArgumentOutOfRangeException(nameof(epochs), epochs, "The number of epochs must be >= 0.");
         int batchesPerEpoch = task.TrainingBatchesPerEpoch;
         if (batchesPerEpoch <= 0)
             throw new InvalidOperationException($"The training task has {batchesPerEpoch} batches per epoch; there is nothing to train on.");
 
-        if (options.Device is not null) model.to(options.Device);
-        torch.manual_seed(options.Seed);
+        var progress = options.Progress;
+        var cancellationToken = options.CancellationToken;
+        torch.manual_seed(seed);
         int accumulation = options.GradientAccumulationSteps;
         int stepsPerEpoch = (batchesPerEpoch + accumulation - 1) / accumulation;
-        int totalSteps = options.MaxSteps ?? options.Epochs * stepsPerEpoch;
+        int totalSteps = Math.Min(options.MaxSteps ?? int.MaxValue, epochs * stepsPerEpoch);
         int warmup = options.WarmupSteps ?? (int)Math.Ceiling(options.WarmupFraction * totalSteps);
         var schedule = new LinearWarmupSchedule(options.LearningRate, warmup, totalSteps);
 
@@ -46,7 +57,7 @@ public static class Trainer
         {
             state = TrainingCheckpoint.Load(options.ResumeFrom, optimizer, ref best);
             if (state.TotalSteps != totalSteps)
-                throw new InvalidOperationException($"Checkpoint '{options.ResumeFrom}' was planned for {state.TotalSteps} steps, these options give {totalSteps}; resume with the same Epochs/MaxSteps/accumulation.");
+                throw new InvalidOperationException($"Checkpoint '{options.ResumeFrom}' was planned for {state.TotalSteps} steps, these options give {totalSteps}; resume with the same MaxEpochs/MaxSteps/accumulation.");
             precision?.CopyMastersToModel();
             log?.Invoke($"Resumed from '{options.ResumeFrom}' at step {state.Step} (epoch {state.Epoch}, batch {state.BatchInEpoch}).");
         }
@@ -59,7 +70,7 @@ public static class Trainer
             model.train();
             while (state.Step < totalSteps && !state.StoppedEarly)
             {
-                using var batches = task.TrainingBatches(state.Epoch, options.Seed).GetEnumerator();
+                using var batches = task.TrainingBatches(state.Epoch, seed).GetEnumerator();
                 SkipSeenBatches(batches, state.BatchInEpoch);
                 while (state.Step < totalSteps && !state.StoppedEarly && state.BatchInEpoch < batchesPerEpoch)
                 {
@@ -86,8 +97,8 @@ public static class Trainer
                         log($"step {state.Step}/{totalSteps} epoch {epochOfStep} loss {loss:F4} lr {lr:E2} grad-norm {gradNorm:F3} {tokens / Math.Max(seconds, 1e-9):F0} tokens/s");
 
                     bool last = state.Step == totalSteps || state.StoppedEarly;
-                    if (options.CheckpointDirectory is not null && (last || (options.CheckpointEverySteps is int c && state.Step % c == 0)))
-                        TrainingCheckpoint.Save(options.CheckpointDirectory, state, optimizer, best);
+                    if (options.TrainingStateDirectory is not null && (last || (options.SaveEverySteps is int c && state.Step % c == 0)))
+                        TrainingCheckpoint.Save(options.TrainingStateDirectory, state, optimizer, best);
                     if (epochEnded) break;
                 }
             }

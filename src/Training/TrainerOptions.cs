@@ -1,17 +1,17 @@
-using TorchSharp;
-
 namespace MLNet.Transformers.Training;
 
 /// <summary>
-/// Settings of the shared training loop (<see cref="Trainer"/>). Defaults follow Hugging Face's <c>Trainer</c>
-/// (AdamW, linear warmup then linear decay, clipping at 1.0) so fine-tuning recipes carry over unchanged.
+/// Settings of the shared training loop (<see cref="Trainer"/>), held by every estimator's options as <c>Training</c>.
+/// The number of epochs and the batch size are the estimator's own (<c>MaxEpochs</c>, <c>BatchSize</c>): they belong to the
+/// task, as in ML.NET's trainers. Defaults follow Hugging Face's <c>Trainer</c> (AdamW, linear warmup then linear decay,
+/// clipping at 1.0) so fine-tuning recipes carry over unchanged.
 /// </summary>
 public sealed class TrainerOptions
 {
-    /// <summary>Passes over the training batches. Ignored when <see cref="MaxSteps"/> is set. Default 1.</summary>
-    public int Epochs { get; set; } = 1;
-
-    /// <summary>Optimizer steps to run; null = <see cref="Epochs"/> × steps per epoch. When set, epochs repeat until reached.</summary>
+    /// <summary>
+    /// Caps the total optimizer steps: training stops after min(<see cref="MaxSteps"/>, the estimator's <c>MaxEpochs</c> ×
+    /// steps per epoch). Null = no cap.
+    /// </summary>
     public int? MaxSteps { get; set; }
 
     /// <summary>Peak learning rate reached at the end of warmup. Default 5e-5.</summary>
@@ -53,17 +53,23 @@ public sealed class TrainerOptions
     /// </summary>
     public bool RestoreBestWeights { get; set; } = true;
 
-    /// <summary>Directory for resumable checkpoints (weights, optimizer moments, position, RNG); null = none.</summary>
-    public string? CheckpointDirectory { get; set; }
+    /// <summary>
+    /// Directory for resumable training state (weights, optimizer moments, position, RNG); null = none. This is not a
+    /// model checkpoint: an estimator's <c>CheckpointDirectory</c> is always the model to start from.
+    /// </summary>
+    public string? TrainingStateDirectory { get; set; }
 
-    /// <summary>Write a checkpoint every this many optimizer steps (needs <see cref="CheckpointDirectory"/>); null = only at the end.</summary>
-    public int? CheckpointEverySteps { get; set; }
+    /// <summary>Save training state every this many optimizer steps (needs <see cref="TrainingStateDirectory"/>); null = only at the end.</summary>
+    public int? SaveEverySteps { get; set; }
 
-    /// <summary>Resume from a checkpoint directory written by an earlier run with the same options and task.</summary>
+    /// <summary>Resume from training state written to <see cref="TrainingStateDirectory"/> by an earlier run with the same data and options.</summary>
     public string? ResumeFrom { get; set; }
 
-    /// <summary>Seed for torch (dropout, init done inside the loop) and for the data order. Default 42.</summary>
-    public int Seed { get; set; } = 42;
+    /// <summary>
+    /// Seed for torch (initialisation of new weights, dropout), masking and the data order; null = the <c>MLContext</c>'s
+    /// seed (0 when it has none).
+    /// </summary>
+    public int? Seed { get; set; }
 
     /// <summary>
     /// bf16 mixed precision: forward/backward in bfloat16, fp32 master weights and optimizer state.
@@ -71,15 +77,20 @@ public sealed class TrainerOptions
     /// </summary>
     public bool UseBf16 { get; set; }
 
-    /// <summary>Device to train on; null = leave the model where it is (CPU by default).</summary>
-    public torch.Device? Device { get; set; }
-
     /// <summary>Write a log line every this many steps (besides evaluations). Default 50.</summary>
     public int LogEverySteps { get; set; } = 50;
 
+    /// <summary>Receives a report after every optimizer step (loss, learning rate, tokens/s, validation metrics).</summary>
+    public IProgress<TrainingProgress>? Progress { get; set; }
+
+    /// <summary>Cancels training between optimizer steps (the model keeps the weights of the last completed step).</summary>
+    public CancellationToken CancellationToken { get; set; }
+
+    /// <summary>A copy of these options (estimators adjust a copy, never the caller's object).</summary>
+    public TrainerOptions Clone() => (TrainerOptions)MemberwiseClone();
+
     internal void Validate()
     {
-        if (Epochs < 0) throw new ArgumentException($"{nameof(Epochs)} must be >= 0 (was {Epochs}).");
         if (MaxSteps is < 0) throw new ArgumentException($"{nameof(MaxSteps)} must be >= 0 (was {MaxSteps}).");
         if (LearningRate < 0) throw new ArgumentException($"{nameof(LearningRate)} must be >= 0 (was {LearningRate}).");
         if (WarmupSteps is < 0) throw new ArgumentException($"{nameof(WarmupSteps)} must be >= 0 (was {WarmupSteps}).");
@@ -87,9 +98,9 @@ public sealed class TrainerOptions
         if (GradientAccumulationSteps < 1) throw new ArgumentException($"{nameof(GradientAccumulationSteps)} must be >= 1 (was {GradientAccumulationSteps}).");
         if (EvaluateEverySteps is < 1) throw new ArgumentException($"{nameof(EvaluateEverySteps)} must be >= 1 when set (was {EvaluateEverySteps}).");
         if (EarlyStoppingPatience is < 1) throw new ArgumentException($"{nameof(EarlyStoppingPatience)} must be >= 1 when set (was {EarlyStoppingPatience}).");
-        if (CheckpointEverySteps is < 1) throw new ArgumentException($"{nameof(CheckpointEverySteps)} must be >= 1 when set (was {CheckpointEverySteps}).");
-        if (CheckpointEverySteps is not null && CheckpointDirectory is null)
-            throw new ArgumentException($"{nameof(CheckpointEverySteps)} is set but {nameof(CheckpointDirectory)} is null.");
+        if (SaveEverySteps is < 1) throw new ArgumentException($"{nameof(SaveEverySteps)} must be >= 1 when set (was {SaveEverySteps}).");
+        if (SaveEverySteps is not null && TrainingStateDirectory is null)
+            throw new ArgumentException($"{nameof(SaveEverySteps)} is set but {nameof(TrainingStateDirectory)} is null.");
         if (ResumeFrom is not null && !Directory.Exists(ResumeFrom))
             throw new ArgumentException($"{nameof(ResumeFrom)} directory '{ResumeFrom}' does not exist.");
     }

@@ -23,7 +23,7 @@ public sealed record FillMaskSettings(string InputColumnName, string TokensColum
 /// <summary>
 /// Fill-mask with a BERT masked-LM (HF's <c>fill-mask</c> pipeline) as an ML.NET transformer: for each text containing
 /// <c>[MASK]</c>, the top-k tokens and probabilities at every mask. Returned by the masked-LM pretraining estimator
-/// (with <c>Epochs = 0</c> it simply loads a pretrained checkpoint); <see cref="SaveCheckpoint"/> writes HF layout.
+/// (with <c>MaxEpochs = 0</c> it simply loads a pretrained checkpoint); <see cref="SaveCheckpoint"/> writes HF layout.
 /// </summary>
 public sealed class FillMaskTransformer : BatchedTransformerBase, ILoadableTransformer<FillMaskTransformer>, IDisposable
 {

@@ -29,8 +29,8 @@ public sealed class MaskedLanguageModelEstimatorTests
         var options = new MaskedLanguageModelOptions
         {
         ModelConfig = TinyConfig, VocabularySize = 1000, RowFormat = CorpusRowFormat.WikiTextLines, NextSentencePrediction = true,
-        MaxSequenceLength = 64, BatchSize = 16, MaxSteps = maxSteps, Epochs = 100, LearningRate = 1e-3, WarmupFraction = 0.05,
-        ValidationFraction = 0.1, Seed = 7,
+        MaxSequenceLength = 64, BatchSize = 16, MaxEpochs = 100, ValidationFraction = 0.1,
+        Training = new TrainerOptions { MaxSteps = maxSteps, LearningRate = 1e-3, WarmupFraction = 0.05, Seed = 7 },
         };
         tweak?.Invoke(options);
         return options;
@@ -40,7 +40,7 @@ public sealed class MaskedLanguageModelEstimatorTests
     public void Pretraining_OnWikiText_BeatsTheUnigramBaseline()
     {
         var ml = new MLContext(seed: 1);
-        var estimator = ml.Transforms.Text.PretrainMaskedLanguageModel(SmallRun(1500, o => { o.NextSentencePrediction = false; o.LearningRate = 2e-3; o.WarmupFraction = 0.02; }));
+        var estimator = ml.Transforms.Text.PretrainMaskedLanguageModel(SmallRun(1500, o => { o.NextSentencePrediction = false; o.Training.LearningRate = 2e-3; o.Training.WarmupFraction = 0.02; }));
         using var fillMask = estimator.Fit(WikiLines(ml, 1200));
         var metrics = estimator.LastValidationMetrics!;
         var result = estimator.LastTrainingResult!;
@@ -71,12 +71,12 @@ public sealed class MaskedLanguageModelEstimatorTests
             using var cts = new CancellationTokenSource();
             var first = ml.Transforms.Text.PretrainMaskedLanguageModel(SmallRun(2 * n, o =>
             {
-                o.ValidationFraction = 0; o.TrainingStateDirectory = state; o.SaveEverySteps = n; o.CancellationToken = cts.Token;
-                o.Progress = new CancelAt(n, cts);
+                o.ValidationFraction = 0; o.Training.TrainingStateDirectory = state; o.Training.SaveEverySteps = n; o.Training.CancellationToken = cts.Token;
+                o.Training.Progress = new CancelAt(n, cts);
             }));
             Assert.ThrowsExactly<OperationCanceledException>(() => first.Fit(data));
 
-            var resumed = ml.Transforms.Text.PretrainMaskedLanguageModel(SmallRun(2 * n, o => { o.ValidationFraction = 0; o.ResumeFrom = state; }));
+            var resumed = ml.Transforms.Text.PretrainMaskedLanguageModel(SmallRun(2 * n, o => { o.ValidationFraction = 0; o.Training.ResumeFrom = state; }));
             using var b = resumed.Fit(data);
             var la = straight.LastTrainingResult!.LossHistory;
             var lb = resumed.LastTrainingResult!.LossHistory;
@@ -102,7 +102,7 @@ public sealed class MaskedLanguageModelEstimatorTests
         var data = ml.Data.LoadFromEnumerable(new[] { new TextRow { Text = "What sets this mission [MASK] is the [MASK]." } });
         using var fillMask = ml.Transforms.Text.PretrainMaskedLanguageModel(new MaskedLanguageModelOptions
         {
-            CheckpointDirectory = BertParityTests.FixtureDirectory, Epochs = 0, TopK = 5,
+            CheckpointDirectory = BertParityTests.FixtureDirectory, MaxEpochs = 0, TopK = 5,
         }).Fit(data);
         var scored = fillMask.Transform(data);
         var tokens = scored.GetColumn<VBuffer<ReadOnlyMemory<char>>>("FilledTokens").Single().DenseValues().Select(t => t.ToString()).ToArray();
@@ -161,7 +161,7 @@ public sealed class MaskedLanguageModelEstimatorTests
     public void Options_BadInputGivesClearErrors()
     {
         var ml = new MLContext(seed: 1);
-        var e = Assert.ThrowsExactly<ArgumentException>(() => ml.Transforms.Text.PretrainMaskedLanguageModel(new MaskedLanguageModelOptions { Epochs = 0 }));
+        var e = Assert.ThrowsExactly<ArgumentException>(() => ml.Transforms.Text.PretrainMaskedLanguageModel(new MaskedLanguageModelOptions { MaxEpochs = 0 }));
         StringAssert.Contains(e.Message, "CheckpointDirectory");
         var data = ml.Data.LoadFromEnumerable(new[] { new TextRow { Text = "x" } });
         var missing = ml.Transforms.Text.PretrainMaskedLanguageModel(SmallRun(1, o => o.TextColumnName = "Sentence"));

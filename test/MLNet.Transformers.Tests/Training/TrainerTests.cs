@@ -9,17 +9,21 @@ public sealed class TrainerTests
 {
     public TestContext TestContext { get; set; } = null!;
 
-    private static TrainerOptions Options(int epochs = 4, int? maxSteps = null) => new()
+    private static TrainerOptions Options(int? maxSteps = null) => new()
     {
-        Epochs = epochs, MaxSteps = maxSteps, LearningRate = 0.05, WarmupSteps = 2, Seed = 11,
+        MaxSteps = maxSteps, LearningRate = 0.05, WarmupSteps = 2,
     };
+
+    // MaxSteps caps the epochs, so runs that set it get plenty of epochs.
+    private static TrainingResult Run<T>(nn.Module model, ITrainingTask<T> task, TrainerOptions options, int epochs = 100, Action<string>? log = null) =>
+        Trainer.Run(model, task, options, epochs, seed: 11, log);
 
     [TestMethod]
     public void Trainer_LossDecreasesOnLearnableTask()
     {
         using var model = new TinyTokenModel(dropout: 0.1);
         var task = new NextTokenTask(model);
-        var result = Trainer.Run(model, task, Options(epochs: 10));
+        var result = Run(model, task, Options(), epochs: 10);
         Assert.AreEqual(80, result.StepsRun);
         Assert.IsTrue(result.LossHistory.Skip(70).Average() < 0.5 * result.LossHistory.Take(5).Average(),
             $"first {result.LossHistory[0]:F3}, last {result.LossHistory[^1]:F3}");
@@ -33,9 +37,10 @@ public sealed class TrainerTests
         using var model = new TinyTokenModel();
         var progress = new ListProgress();
         var logLines = new List<string>();
-        var options = Options(epochs: 2);
+        var options = Options();
         options.LogEverySteps = 4;
-        Trainer.Run(model, new NextTokenTask(model), options, progress, logLines.Add);
+        options.Progress = progress;
+        Run(model, new NextTokenTask(model), options, epochs: 2, logLines.Add);
         var schedule = new LinearWarmupSchedule(0.05, 2, 16);
         CollectionAssert.AreEqual(Enumerable.Range(1, 16).ToList(), progress.Reports.Select(r => r.Step).ToList());
         foreach (var r in progress.Reports)
@@ -56,10 +61,10 @@ public sealed class TrainerTests
     {
         using var big = new TinyTokenModel();
         using var small = new TinyTokenModel();
-        Trainer.Run(big, new NextTokenTask(big, batchSize: 8, validate: false), Options(epochs: 2));
-        var accumulated = Options(epochs: 2);
+        Run(big, new NextTokenTask(big, batchSize: 8, validate: false), Options(), epochs: 2);
+        var accumulated = Options();
         accumulated.GradientAccumulationSteps = 2;
-        var result = Trainer.Run(small, new NextTokenTask(small, batchSize: 4, validate: false), accumulated);
+        var result = Run(small, new NextTokenTask(small, batchSize: 4, validate: false), accumulated, epochs: 2);
         Assert.AreEqual(16, result.StepsRun);
         AssertSameWeights(big.Weights(), small.Weights(), 1e-5);
     }
@@ -76,22 +81,23 @@ public sealed class TrainerTests
             using var straight = new TinyTokenModel(dropout: 0.2);
             var straightOptions = Options(maxSteps: 14);
             straightOptions.UseBf16 = bf16;
-            var full = Trainer.Run(straight, new NextTokenTask(straight), straightOptions);
+            var full = Run(straight, new NextTokenTask(straight), straightOptions);
 
             using var first = new TinyTokenModel(dropout: 0.2);
             using var cts = new CancellationTokenSource();
             var options = Options(maxSteps: 14);
-            options.CheckpointDirectory = dir;
-            options.CheckpointEverySteps = 7;
+            options.TrainingStateDirectory = dir;
+            options.SaveEverySteps = 7;
             options.UseBf16 = bf16;
-            var stopAt7 = new ListProgress(r => { if (r.Step == 7) cts.Cancel(); });
-            Assert.ThrowsExactly<OperationCanceledException>(() => Trainer.Run(first, new NextTokenTask(first), options, stopAt7, null, cts.Token));
+            options.Progress = new ListProgress(r => { if (r.Step == 7) cts.Cancel(); });
+            options.CancellationToken = cts.Token;
+            Assert.ThrowsExactly<OperationCanceledException>(() => Run(first, new NextTokenTask(first), options));
 
             using var resumed = new TinyTokenModel(dropout: 0.2, seed: 99); // different init: weights come from the checkpoint
             var resume = Options(maxSteps: 14);
             resume.ResumeFrom = dir;
             resume.UseBf16 = bf16;
-            var rest = Trainer.Run(resumed, new NextTokenTask(resumed), resume);
+            var rest = Run(resumed, new NextTokenTask(resumed), resume);
 
             Assert.AreEqual(14, rest.StepsRun);
             for (int i = 0; i < 14; i++) Assert.AreEqual(full.LossHistory[i], rest.LossHistory[i], 1e-5, $"step {i + 1}");
@@ -109,8 +115,8 @@ public sealed class TrainerTests
         options.EvaluateEverySteps = 1;
         options.EarlyStoppingPatience = 2;
         Dictionary<string, float[]>? atStep2 = null;
-        var progress = new ListProgress(r => { if (r.Step == 2) atStep2 = model.Weights(); });
-        var result = Trainer.Run(model, task, options, progress);
+        options.Progress = new ListProgress(r => { if (r.Step == 2) atStep2 = model.Weights(); });
+        var result = Run(model, task, options);
         Assert.IsTrue(result.StoppedEarly);
         Assert.AreEqual(4, result.StepsRun);
         Assert.AreEqual(2, result.RestoredBestStep);
@@ -124,7 +130,10 @@ public sealed class TrainerTests
         using var cts = new CancellationTokenSource();
         Dictionary<string, float[]>? atStep3 = null;
         var progress = new ListProgress(r => { if (r.Step == 3) { atStep3 = model.Weights(); cts.Cancel(); } });
-        Assert.ThrowsExactly<OperationCanceledException>(() => Trainer.Run(model, new NextTokenTask(model), Options(), progress, null, cts.Token));
+        var options = Options();
+        options.Progress = progress;
+        options.CancellationToken = cts.Token;
+        Assert.ThrowsExactly<OperationCanceledException>(() => Run(model, new NextTokenTask(model), options, epochs: 4));
         Assert.AreEqual(3, progress.Reports.Count);
         AssertSameWeights(atStep3!, model.Weights(), 0);
     }
@@ -140,8 +149,8 @@ public sealed class TrainerTests
         var progress = new ListProgress(r => live[r.Step] = torch.Tensor.TotalCount);
         long before = torch.Tensor.TotalCount;
         var options = Options(maxSteps: 60);
-        options.CheckpointDirectory = null;
-        Trainer.Run(model, new NextTokenTask(model, validate: false), options, progress);
+        options.Progress = progress;
+        Run(model, new NextTokenTask(model, validate: false), options);
         GC.Collect(); GC.WaitForPendingFinalizers();
         TestContext.WriteLine($"live tensors: before {before}, step 10 {live[10]}, step 60 {live[60]}, after {torch.Tensor.TotalCount}");
         Assert.AreEqual(live[10], live[60], "live tensors grew between step 10 and step 60");
@@ -153,10 +162,10 @@ public sealed class TrainerTests
     {
         using var fp32 = new TinyTokenModel();
         using var bf16 = new TinyTokenModel();
-        var fp32Result = Trainer.Run(fp32, new NextTokenTask(fp32), Options(epochs: 6));
-        var options = Options(epochs: 6);
+        var fp32Result = Run(fp32, new NextTokenTask(fp32), Options(), epochs: 6);
+        var options = Options();
         options.UseBf16 = true;
-        var bf16Result = Trainer.Run(bf16, new NextTokenTask(bf16), options);
+        var bf16Result = Run(bf16, new NextTokenTask(bf16), options, epochs: 6);
         Assert.IsTrue(bf16.parameters().All(p => p.dtype == ScalarType.Float32));
         Assert.IsTrue(bf16Result.LossHistory[^1] < 0.5 * bf16Result.LossHistory[0]);
         double fp32Val = fp32Result.ValidationHistory[^1].Loss, bf16Val = bf16Result.ValidationHistory[^1].Loss;
