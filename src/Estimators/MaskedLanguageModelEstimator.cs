@@ -93,9 +93,9 @@ public sealed class MaskedLanguageModelEstimator : IEstimator<FillMaskTransforme
         if (options.CheckpointDirectory is not null)
         {
             // Fine to start heads fresh when continuing pretraining from an encoder-only checkpoint; never for plain fill-mask.
-            var loaded = BertCheckpoint.LoadForPreTraining(options.CheckpointDirectory, options.NextSentencePrediction && trains ? true : null, allowFreshHeads: trains);
-            BertCheckpoint.RequireVocabularySize(tokenizer.VocabularySize, loaded.Config, options.CheckpointDirectory);
-            return loaded;
+            // Checked before the model is allocated; the loader disposes the model itself if its weights do not load.
+            BertCheckpoint.RequireVocabularySize(tokenizer.VocabularySize, BertCheckpoint.ReadConfig(options.CheckpointDirectory), options.CheckpointDirectory);
+            return BertCheckpoint.LoadForPreTraining(options.CheckpointDirectory, options.NextSentencePrediction && trains ? true : null, allowFreshHeads: trains);
         }
         var config = options.ModelConfig with
         {
@@ -103,8 +103,16 @@ public sealed class MaskedLanguageModelEstimator : IEstimator<FillMaskTransforme
             PadTokenId = tokenizer.PadTokenId,
             MaxPositionEmbeddings = Math.Max(options.ModelConfig.MaxPositionEmbeddings, options.MaxSequenceLength),
         };
+        try { config.Validate(); }
+        catch (ArgumentException e) { throw new ArgumentException($"ModelConfig: {e.Message}", nameof(options), e); }
+        BertWeightsCheck.RequireFitsInMemory(config, "ModelConfig");
         var model = new BertForPreTraining(config, options.NextSentencePrediction);
-        BertInitializer.Initialize(model, config);
+        try { BertInitializer.Initialize(model, config); }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
         return model;
     }
 

@@ -31,13 +31,38 @@ public static class BertCheckpoint
             throw new InvalidOperationException($"vocab.txt in {directory} has {vocabularySize} tokens but config.json says vocab_size = {config.VocabSize}.");
     }
 
+    /// <summary>
+    /// Reads config.json and checks it against the weights' safetensors headers (no tensor data is read): what every loader
+    /// does before allocating a model.
+    /// </summary>
+    internal static BertConfig ReadConfigMatchingWeights(string directory)
+    {
+        var config = ReadConfig(directory);
+        BertWeightsCheck.ConfigMatchesWeights(config, directory);
+        return config;
+    }
+
     /// <summary>Loads the bare encoder (HF <c>BertModel</c>) from any BERT checkpoint; heads in the file are skipped.</summary>
     public static BertModel LoadEncoder(string directory, bool withPooler = true)
     {
-        var config = ReadConfig(directory);
-        var model = new BertModel(config, withPooler);
-        LoadWeights(model, directory, encoderPrefixed: false, mayStayFresh: _ => false);
-        return model;
+        var config = ReadConfigMatchingWeights(directory);
+        return DisposedOnFailure(new BertModel(config, withPooler),
+            model => LoadWeights(model, directory, encoderPrefixed: false, mayStayFresh: _ => false));
+    }
+
+    // A model whose weights fail to load is disposed here, so no caller leaks its native memory.
+    private static T DisposedOnFailure<T>(T model, Action<T> load) where T : nn.Module
+    {
+        try
+        {
+            load(model);
+            return model;
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
     }
 
     /// <summary>
@@ -47,16 +72,17 @@ public static class BertCheckpoint
     /// </summary>
     public static BertForPreTraining LoadForPreTraining(string directory, bool? withNextSentencePrediction = true, bool allowFreshHeads = false)
     {
-        var config = ReadConfig(directory);
+        var config = ReadConfigMatchingWeights(directory);
         var raw = CheckpointLoader.LoadStateDict(directory);
         try
         {
             bool nsp = withNextSentencePrediction ?? raw.Keys.Any(k => k.StartsWith("cls.seq_relationship.", StringComparison.Ordinal));
-            var model = new BertForPreTraining(config, nsp);
-            BertInitializer.Initialize(model, config);
-            LoadWeights(model, raw, directory, encoderPrefixed: true,
-                mayStayFresh: k => allowFreshHeads && (k.StartsWith("cls.", StringComparison.Ordinal) || k.StartsWith("bert.pooler.", StringComparison.Ordinal)));
-            return model;
+            return DisposedOnFailure(new BertForPreTraining(config, nsp), model =>
+            {
+                BertInitializer.Initialize(model, config);
+                LoadWeights(model, raw, directory, encoderPrefixed: true,
+                    mayStayFresh: k => allowFreshHeads && (k.StartsWith("cls.", StringComparison.Ordinal) || k.StartsWith("bert.pooler.", StringComparison.Ordinal)));
+            });
         }
         finally { DisposeAll(raw); }
     }
@@ -64,21 +90,23 @@ public static class BertCheckpoint
     /// <summary>Loads <see cref="BertForSequenceClassification"/>; the classifier starts fresh when the checkpoint has none.</summary>
     public static BertForSequenceClassification LoadForSequenceClassification(string directory, int numLabels)
     {
-        var config = ReadConfig(directory);
-        var model = new BertForSequenceClassification(config, numLabels);
-        BertInitializer.Initialize(model, config);
-        LoadWeights(model, directory, encoderPrefixed: true, mayStayFresh: k => k.StartsWith("classifier.", StringComparison.Ordinal));
-        return model;
+        var config = ReadConfigMatchingWeights(directory);
+        return DisposedOnFailure(new BertForSequenceClassification(config, numLabels), model =>
+        {
+            BertInitializer.Initialize(model, config);
+            LoadWeights(model, directory, encoderPrefixed: true, mayStayFresh: k => k.StartsWith("classifier.", StringComparison.Ordinal));
+        });
     }
 
     /// <summary>Loads <see cref="BertForQuestionAnswering"/>; the span head starts fresh when the checkpoint has none.</summary>
     public static BertForQuestionAnswering LoadForQuestionAnswering(string directory)
     {
-        var config = ReadConfig(directory);
-        var model = new BertForQuestionAnswering(config);
-        BertInitializer.Initialize(model, config);
-        LoadWeights(model, directory, encoderPrefixed: true, mayStayFresh: k => k.StartsWith("qa_outputs.", StringComparison.Ordinal));
-        return model;
+        var config = ReadConfigMatchingWeights(directory);
+        return DisposedOnFailure(new BertForQuestionAnswering(config), model =>
+        {
+            BertInitializer.Initialize(model, config);
+            LoadWeights(model, directory, encoderPrefixed: true, mayStayFresh: k => k.StartsWith("qa_outputs.", StringComparison.Ordinal));
+        });
     }
 
     /// <summary>
