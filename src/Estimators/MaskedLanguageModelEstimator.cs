@@ -1,6 +1,7 @@
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Runtime;
+using MLNet.Transformers.Models;
 using MLNet.Transformers.Models.Bert;
 using MLNet.Transformers.Tokenization;
 using MLNet.Transformers.Training;
@@ -74,7 +75,7 @@ public sealed class MaskedLanguageModelEstimator : IEstimator<FillMaskTransforme
         }
         catch
         {
-            model.Dispose();
+            model.DisposeWithWeights();
             throw;
         }
     }
@@ -106,14 +107,7 @@ public sealed class MaskedLanguageModelEstimator : IEstimator<FillMaskTransforme
         try { config.Validate(); }
         catch (ArgumentException e) { throw new ArgumentException($"ModelConfig: {e.Message}", nameof(options), e); }
         BertWeightsCheck.RequireFitsInMemory(config, "ModelConfig");
-        var model = new BertForPreTraining(config, options.NextSentencePrediction);
-        try { BertInitializer.Initialize(model, config); }
-        catch
-        {
-            model.Dispose();
-            throw;
-        }
-        return model;
+        return ModuleDisposal.Build(() => new BertForPreTraining(config, options.NextSentencePrediction), model => BertInitializer.Initialize(model, config));
     }
 
     private void Train(BertForPreTraining model, BertWordPieceTokenizer tokenizer, IReadOnlyList<string> texts, int seed, IChannel channel)

@@ -77,7 +77,7 @@ public sealed class FillMaskTransformer : BatchedTransformerBase, ILoadableTrans
         try { return new FillMaskTransformer(settings, model, tokenizer); }
         catch
         {
-            model.Dispose();
+            model.DisposeWithWeights();
             throw;
         }
     }
@@ -141,5 +141,5 @@ public sealed class FillMaskTransformer : BatchedTransformerBase, ILoadableTrans
     }
 
     /// <summary>Releases the model's native memory (called once by <see cref="BatchedTransformerBase.Dispose"/>, after forward passes in flight).</summary>
-    protected override void DisposeModel() => model.Dispose();
+    protected override void DisposeModel() => model.DisposeWithWeights();
 }

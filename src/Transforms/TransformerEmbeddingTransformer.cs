@@ -51,7 +51,7 @@ public sealed class TransformerEmbeddingTransformer : BatchedTransformerBase, IL
         }
         catch
         {
-            model.Dispose();
+            model.DisposeWithWeights();
             throw;
         }
         (InputColumns, OutputColumns) = Columns(settings, model.Config.HiddenSize);
@@ -143,5 +143,5 @@ public sealed class TransformerEmbeddingTransformer : BatchedTransformerBase, IL
     }
 
     /// <summary>Releases the model's native memory (called once by <see cref="BatchedTransformerBase.Dispose"/>, after forward passes in flight).</summary>
-    protected override void DisposeModel() => model.Dispose();
+    protected override void DisposeModel() => model.DisposeWithWeights();
 }

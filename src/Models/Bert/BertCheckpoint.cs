@@ -20,7 +20,11 @@ public static class BertCheckpoint
         var path = Path.Combine(directory, "config.json");
         var config = ConfigFile.Load<BertConfig>(path);
         try { config.Validate(); }
-        catch (ArgumentException e) { throw new ArgumentException($"{path}: {e.Message}", e.ParamName, e); }
+        catch (ArgumentException e)
+        {
+            string problem = e.ParamName is null ? e.Message : e.Message.Replace($" (Parameter '{e.ParamName}')", "");
+            throw new ArgumentException($"{path}: {problem}", e.ParamName, e);
+        }
         return config;
     }
 
@@ -46,23 +50,9 @@ public static class BertCheckpoint
     public static BertModel LoadEncoder(string directory, bool withPooler = true)
     {
         var config = ReadConfigMatchingWeights(directory);
-        return DisposedOnFailure(new BertModel(config, withPooler),
+        // ModuleDisposal.Build disposes the model (and construction temporaries) if its weights do not load.
+        return ModuleDisposal.Build(() => new BertModel(config, withPooler),
             model => LoadWeights(model, directory, encoderPrefixed: false, mayStayFresh: _ => false));
-    }
-
-    // A model whose weights fail to load is disposed here, so no caller leaks its native memory.
-    private static T DisposedOnFailure<T>(T model, Action<T> load) where T : nn.Module
-    {
-        try
-        {
-            load(model);
-            return model;
-        }
-        catch
-        {
-            model.Dispose();
-            throw;
-        }
     }
 
     /// <summary>
@@ -77,7 +67,7 @@ public static class BertCheckpoint
         try
         {
             bool nsp = withNextSentencePrediction ?? raw.Keys.Any(k => k.StartsWith("cls.seq_relationship.", StringComparison.Ordinal));
-            return DisposedOnFailure(new BertForPreTraining(config, nsp), model =>
+            return ModuleDisposal.Build(() => new BertForPreTraining(config, nsp), model =>
             {
                 BertInitializer.Initialize(model, config);
                 LoadWeights(model, raw, directory, encoderPrefixed: true,
@@ -91,7 +81,7 @@ public static class BertCheckpoint
     public static BertForSequenceClassification LoadForSequenceClassification(string directory, int numLabels)
     {
         var config = ReadConfigMatchingWeights(directory);
-        return DisposedOnFailure(new BertForSequenceClassification(config, numLabels), model =>
+        return ModuleDisposal.Build(() => new BertForSequenceClassification(config, numLabels), model =>
         {
             BertInitializer.Initialize(model, config);
             LoadWeights(model, directory, encoderPrefixed: true, mayStayFresh: k => k.StartsWith("classifier.", StringComparison.Ordinal));
@@ -102,7 +92,7 @@ public static class BertCheckpoint
     public static BertForQuestionAnswering LoadForQuestionAnswering(string directory)
     {
         var config = ReadConfigMatchingWeights(directory);
-        return DisposedOnFailure(new BertForQuestionAnswering(config), model =>
+        return ModuleDisposal.Build(() => new BertForQuestionAnswering(config), model =>
         {
             BertInitializer.Initialize(model, config);
             LoadWeights(model, directory, encoderPrefixed: true, mayStayFresh: k => k.StartsWith("qa_outputs.", StringComparison.Ordinal));

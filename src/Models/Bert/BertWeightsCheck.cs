@@ -40,7 +40,8 @@ internal static class BertWeightsCheck
 
         int layers = headers.Keys.Where(k => k.StartsWith("encoder.layer.", StringComparison.Ordinal))
             .Select(k => k.Split('.')[2]).Distinct().Count();
-        if (layers != config.NumHiddenLayers)
+        // More layers in the file than in the config is left to the strict loader, which lists the unexpected keys.
+        if (config.NumHiddenLayers > layers)
             throw new CheckpointFormatException(configPath, $"field 'num_hidden_layers' is {config.NumHiddenLayers}, but the weights hold {layers} encoder layers");
     }
 

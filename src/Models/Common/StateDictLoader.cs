@@ -56,11 +56,11 @@ internal static class StateDictLoader
             foreach (var (key, destination) in target)
             {
                 if (!checkpoint.TryGetValue(key, out var source_)) continue;
-                using var converted = source_.to(destination.dtype, destination.device);
+                using var scope = NewDisposeScope();
+                var converted = source_.to(destination.dtype, destination.device);
                 if (!CheckpointValidation.AllowNonFiniteWeights && IsFloat(converted.dtype))
                 {
-                    using var finite = isfinite(converted);
-                    long bad = finite.numel() - finite.sum().item<long>();
+                    long bad = converted.numel() - isfinite(converted).sum().item<long>();
                     if (bad > 0)
                         throw new InvalidOperationException(
                             $"Checkpoint '{source}': tensor '{key}' holds {bad} NaN or infinite value(s) (after conversion to {destination.dtype}). " +
