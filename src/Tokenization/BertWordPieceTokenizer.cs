@@ -48,6 +48,8 @@ public sealed class BertWordPieceTokenizer
         vocabulary.Select((token, i) => token.Length > 0 && ids[token] == i && !token.Contains('\n') ? token : $"\0unreachable{i}");
 
     /// <summary>Loads <c>vocab.txt</c> and, if present, <c>tokenizer_config.json</c> (do_lower_case, strip_accents, tokenize_chinese_chars) from a checkpoint folder.</summary>
+    /// <exception cref="ArgumentException">vocab.txt is missing or empty, lacks a special token, or tokenizer_config.json is invalid.
+    /// Duplicate lines are accepted as HF accepts them (the later line wins for token → id).</exception>
     public static BertWordPieceTokenizer FromDirectory(string checkpointDirectory)
     {
         var vocabPath = Path.Combine(checkpointDirectory, "vocab.txt");

@@ -47,6 +47,12 @@ public static class BertCheckpoint
     }
 
     /// <summary>Loads the bare encoder (HF <c>BertModel</c>) from any BERT checkpoint; heads in the file are skipped.</summary>
+    /// <exception cref="CheckpointFormatException">A file is missing or malformed, or config.json disagrees with the weights' shapes
+    /// (checked before the model is allocated); the message names the file and the field or tensor.</exception>
+    /// <exception cref="ArgumentException">A config.json value is invalid or out of range (message names the file and field).</exception>
+    /// <exception cref="InvalidOperationException">The weights do not fit the model: missing/unexpected keys, wrong shapes, integer
+    /// or bool tensors for float weights, NaN/Inf values (see <see cref="CheckpointValidation.AllowNonFiniteWeights"/>).
+    /// All loaders of this class throw these; a model that fails to load is disposed before the exception propagates.</exception>
     public static BertModel LoadEncoder(string directory, bool withPooler = true)
     {
         var config = ReadConfigMatchingWeights(directory);
