@@ -53,6 +53,30 @@ public static class CheckpointLoader
     }
 
     /// <summary>
+    /// Reads only the safetensors headers of a checkpoint directory: every tensor's dtype and shape and the file holding it,
+    /// so a config can be checked against the weights before anything is allocated.
+    /// </summary>
+    /// <exception cref="CheckpointFormatException">As <see cref="LoadStateDict"/>.</exception>
+    internal static Dictionary<string, TensorHeader> ReadTensorHeaders(string directory)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(directory);
+        string single = Path.Combine(directory, WeightsFileName), index = Path.Combine(directory, ShardIndexFileName);
+        IEnumerable<string> files = File.Exists(single) ? [single]
+            : File.Exists(index) ? ReadWeightMap(index).Values.Distinct().Order(StringComparer.Ordinal).Select(shard => Path.Combine(directory, shard))
+            : [];
+        var headers = new Dictionary<string, TensorHeader>(StringComparer.Ordinal);
+        foreach (string file in files)
+        {
+            if (!File.Exists(file)) throw new CheckpointFormatException(index, $"shard '{Path.GetFileName(file)}' listed in weight_map does not exist in {directory}");
+            foreach (var entry in SafeTensors.ReadEntries(file))
+                headers.TryAdd(entry.Name, new TensorHeader(entry.DType, entry.Shape, file));
+        }
+        if (headers.Count == 0 && !File.Exists(single) && !File.Exists(index))
+            LoadStateDict(directory);   // throws the explanatory error (missing directory, pickle only, no weights)
+        return headers;
+    }
+
+    /// <summary>
     /// Writes tensors to <c>&lt;directory&gt;/model.safetensors</c> with the metadata Hugging Face writes
     /// (<c>{"format": "pt"}</c>), creating the directory if needed.
     /// </summary>
@@ -145,3 +169,6 @@ public static class CheckpointLoader
         }
     }
 }
+
+/// <summary>One tensor as described by a safetensors header: dtype, shape and the file it is stored in.</summary>
+internal sealed record TensorHeader(torch.ScalarType DType, long[] Shape, string File);

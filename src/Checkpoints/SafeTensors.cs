@@ -50,6 +50,13 @@ public static class SafeTensors
         return tensors;
     }
 
+    /// <summary>Reads and validates the header (names, dtypes, shapes) of a safetensors file without reading any tensor data.</summary>
+    internal static IReadOnlyList<SafeTensorsEntry> ReadEntries(string path)
+    {
+        using var file = OpenRead(path);
+        return SafeTensorsHeader.Read(file, path).Entries;
+    }
+
     /// <summary>Reads the <c>__metadata__</c> string map of a safetensors file without loading any tensor.</summary>
     /// <param name="path">The <c>.safetensors</c> file.</param>
     /// <returns>The metadata (empty if the file has none).</returns>

@@ -1,6 +1,7 @@
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Runtime;
+using MLNet.Transformers.Models;
 using MLNet.Transformers.Models.Bert;
 using MLNet.Transformers.Tokenization;
 using MLNet.Transformers.Training;
@@ -75,7 +76,7 @@ public sealed class MaskedLanguageModelEstimator : IEstimator<FillMaskTransforme
         }
         catch
         {
-            model.Dispose();
+            model.DisposeWithWeights();
             throw;
         }
     }
@@ -94,9 +95,9 @@ public sealed class MaskedLanguageModelEstimator : IEstimator<FillMaskTransforme
         if (options.CheckpointDirectory is not null)
         {
             // Fine to start heads fresh when continuing pretraining from an encoder-only checkpoint; never for plain fill-mask.
-            var loaded = BertCheckpoint.LoadForPreTraining(options.CheckpointDirectory, options.NextSentencePrediction && trains ? true : null, allowFreshHeads: trains);
-            BertCheckpoint.RequireVocabularySize(tokenizer.VocabularySize, loaded.Config, options.CheckpointDirectory);
-            return loaded;
+            // Checked before the model is allocated; the loader disposes the model itself if its weights do not load.
+            BertCheckpoint.RequireVocabularySize(tokenizer.VocabularySize, BertCheckpoint.ReadConfig(options.CheckpointDirectory), options.CheckpointDirectory);
+            return BertCheckpoint.LoadForPreTraining(options.CheckpointDirectory, options.NextSentencePrediction && trains ? true : null, allowFreshHeads: trains);
         }
         var config = options.ModelConfig with
         {
@@ -104,9 +105,10 @@ public sealed class MaskedLanguageModelEstimator : IEstimator<FillMaskTransforme
             PadTokenId = tokenizer.PadTokenId,
             MaxPositionEmbeddings = Math.Max(options.ModelConfig.MaxPositionEmbeddings, options.MaxSequenceLength),
         };
-        var model = new BertForPreTraining(config, options.NextSentencePrediction);
-        BertInitializer.Initialize(model, config);
-        return model;
+        try { config.Validate(); }
+        catch (ArgumentException e) { throw new ArgumentException($"ModelConfig: {e.Message}", nameof(options), e); }
+        BertWeightsCheck.RequireFitsInMemory(config, "ModelConfig");
+        return ModuleDisposal.Build(() => new BertForPreTraining(config, options.NextSentencePrediction), model => BertInitializer.Initialize(model, config));
     }
 
     private void Train(BertForPreTraining model, BertWordPieceTokenizer tokenizer, IReadOnlyList<string> texts, int seed, IChannel channel)

@@ -8,8 +8,8 @@ namespace MLNet.Transformers.Estimators;
 /// <summary>
 /// The BERT pretraining objective for the shared training loop: masked-LM cross-entropy averaged over the chosen
 /// positions only, plus next-sentence cross-entropy on the pooled [CLS] when the model has the NSP head.
-/// Masks are drawn per batch (dynamic masking) from an RNG seeded by (seed, epoch, batch), so a resumed run sees the
-/// same masks as an uninterrupted one.
+/// Masks are drawn per batch (dynamic masking) from an RNG seeded by a stable mix of (seed, epoch, batch), so a run
+/// resumed in another process sees the same batches and masks as an uninterrupted one.
 /// </summary>
 internal sealed class MaskedLanguageModelTask : ITrainingTask<PretrainingBatch>
 {
@@ -45,11 +45,11 @@ internal sealed class MaskedLanguageModelTask : ITrainingTask<PretrainingBatch>
     public IEnumerable<PretrainingBatch> TrainingBatches(int epoch, int seed)
     {
         var order = Enumerable.Range(0, training.Count).ToArray();
-        new Random(HashCode.Combine(seed, epoch)).Shuffle(order);
+        new Random(StableSeed.Mix(seed, epoch)).Shuffle(order);
         for (int b = 0; b * batchSize < order.Length; b++)
         {
             var rows = order.Skip(b * batchSize).Take(batchSize).Select(i => training[i]).ToList();
-            yield return PretrainingBatch.Create(rows, specialIds, masker, new Random(HashCode.Combine(seed, epoch, b)), isContinuationPiece, device: device);
+            yield return PretrainingBatch.Create(rows, specialIds, masker, new Random(StableSeed.Mix(seed, epoch, b)), isContinuationPiece, device: device);
         }
     }
 

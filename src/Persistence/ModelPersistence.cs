@@ -22,13 +22,15 @@ internal static class ModelPersistence
 {
     internal const string LoaderSignature = "MLNetTransformer";
     private const string ModelSignature = "MLNTXFMR";   // exactly 8 ASCII characters (stored as a ulong)
-    private const uint Version = 0x00010001;
+    private const uint Version = 0x00010002;                // adds PayloadChecksums.json (SHA-256 of every payload item)
+    private const uint FirstVersionWithChecksums = 0x00010002;
+    private const uint OldestReadable = 0x00010001;
 
     private static VersionInfo GetVersionInfo() => new(
         modelSignature: ModelSignature,
         verWrittenCur: Version,
-        verReadableCur: Version,
-        verWeCanReadBack: Version,
+        verReadableCur: OldestReadable,                       // readers of 0x00010001 ignore the checksums and still load it
+        verWeCanReadBack: OldestReadable,
         loaderSignature: LoaderSignature,
         loaderAssemblyName: typeof(ModelPersistence).Assembly.FullName);
 
@@ -42,7 +44,9 @@ internal static class ModelPersistence
         ctx.SetVersionInfo(GetVersionInfo());
         // Type name without version so a model saved by one release of the defining assembly loads with the next.
         ctx.SaveNonEmptyString($"{type.FullName}, {type.Assembly.GetName().Name}");
-        savePayload(new TransformerPayloadWriter(ctx));
+        var writer = new TransformerPayloadWriter(ctx);
+        savePayload(writer);
+        writer.WriteChecksums();
     }
 
     /// <summary>Called by ML.NET's ComponentCatalog (SignatureLoadModel): the name and parameters are its convention.</summary>
@@ -57,7 +61,8 @@ internal static class ModelPersistence
             .MakeGenericMethod(type);
         try
         {
-            return (BatchedTransformerBase)load.Invoke(null, [env, new TransformerPayloadReader(ctx)])!;
+            var payload = new TransformerPayloadReader(ctx, requireChecksums: ctx.Header.ModelVerWritten >= FirstVersionWithChecksums);
+            return (BatchedTransformerBase)load.Invoke(null, [env, payload])!;
         }
         catch (TargetInvocationException e) when (e.InnerException is not null)
         {

@@ -10,4 +10,7 @@ internal static class PayloadNames
     }
 
     internal static string StreamName(string name) => "Payload." + name;
+
+    /// <summary>The stream holding the SHA-256 of every payload item (not "Payload.*", so it never collides with an item).</summary>
+    internal const string ChecksumStreamName = "PayloadChecksums.json";
 }

@@ -7,8 +7,20 @@ namespace MLNet.Transformers.Persistence;
 public sealed class TransformerPayloadReader
 {
     private readonly ModelLoadContext _ctx;
+    private readonly Dictionary<string, string>? _sha256;   // null for models saved before checksums were written
 
-    internal TransformerPayloadReader(ModelLoadContext ctx) => _ctx = ctx;
+    internal TransformerPayloadReader(ModelLoadContext ctx, bool requireChecksums)
+    {
+        _ctx = ctx;
+        byte[]? json = null;
+        if (!ctx.TryLoadBinaryStream(PayloadNames.ChecksumStreamName, r => json = r.ReadBytes(checked((int)(r.BaseStream.Length - r.BaseStream.Position)))))
+        {
+            if (requireChecksums) throw Corrupt(PayloadNames.ChecksumStreamName, "the checksum list is missing (the model file was modified after saving)");
+            return;
+        }
+        try { _sha256 = JsonSerializer.Deserialize<Dictionary<string, string>>(json) ?? throw new JsonException("null"); }
+        catch (JsonException e) { throw Corrupt(PayloadNames.ChecksumStreamName, $"the checksum list is not valid JSON ({e.Message})", e); }
+    }
 
     /// <summary>Whether the item <paramref name="name"/> was saved (lets a newer transformer read older models).</summary>
     public bool Contains(string name)
@@ -30,9 +42,24 @@ public sealed class TransformerPayloadReader
     }
 
     /// <summary>Deserialises the JSON item <paramref name="name"/>.</summary>
-    public T ReadJson<T>(string name) =>
-        JsonSerializer.Deserialize<T>(ReadBytes(name))
-        ?? throw new InvalidOperationException($"Payload item '{name}' in the model holds JSON null.");
+    public T ReadJson<T>(string name)
+    {
+        byte[] bytes = ReadBytes(name);
+        try { return JsonSerializer.Deserialize<T>(bytes) ?? throw Corrupt(name, "it holds JSON null"); }
+        catch (JsonException e) { throw Corrupt(name, $"it is not valid {typeof(T).Name} JSON: {e.Message}", e); }
+    }
+
+    /// <summary>
+    /// Deserialises the JSON item <paramref name="name"/> and checks it with <paramref name="validate"/> (which throws
+    /// <see cref="ArgumentException"/>), so invalid saved settings fail at <c>Model.Load</c>, not at first use.
+    /// </summary>
+    public T ReadSettings<T>(string name, Action<T> validate)
+    {
+        T settings = ReadJson<T>(name);
+        try { validate(settings); }
+        catch (ArgumentException e) { throw Corrupt(name, $"it holds invalid {typeof(T).Name}: {e.Message}", e); }
+        return settings;
+    }
 
     /// <summary>
     /// Recreates the directory saved as <paramref name="name"/> under a new temporary directory; dispose the result to
@@ -53,11 +80,38 @@ public sealed class TransformerPayloadReader
         }
     }
 
+    // Reads an item while hashing it, then compares with the SHA-256 saved with the model. A damaged item is reported as
+    // such even when the damage first made the item unreadable (the read error is kept as the inner exception).
     private void Load(string name, Action<BinaryReader> read)
     {
         PayloadNames.Validate(name);
-        if (!_ctx.TryLoadBinaryStream(PayloadNames.StreamName(name), read))
-            throw new InvalidOperationException($"Payload item '{name}' is missing from the model file.");
+        string? expected = null;
+        if (_sha256 is not null && !_sha256.TryGetValue(name, out expected))
+            throw Corrupt(name, "it has no saved checksum (an item was added to the model file after saving)");
+        bool found = _ctx.TryLoadBinaryStream(PayloadNames.StreamName(name), r =>
+        {
+            using var hashing = new Sha256Stream(r.BaseStream);
+            using var reader = new BinaryReader(hashing, System.Text.Encoding.UTF8, leaveOpen: true);
+            Exception? readError = null;
+            try { read(reader); }
+            catch (Exception e) when (expected is not null) { readError = e; }
+            if (expected is null) return;
+            hashing.DrainToEnd();
+            string actual = hashing.HashHex();
+            if (!string.Equals(actual, expected, StringComparison.OrdinalIgnoreCase))
+                throw Corrupt(name, $"its SHA-256 is {actual} but {expected} was saved (the file was damaged or modified after saving)", readError);
+            if (readError is not null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(readError);
+        });
+        if (!found) throw Corrupt(name, "it is missing from the model file");
+    }
+
+    private string EntryName(string stream) =>
+        string.IsNullOrEmpty(_ctx.Directory) ? stream : $"{_ctx.Directory}/{stream}";
+
+    private InvalidOperationException Corrupt(string name, string problem, Exception? inner = null)
+    {
+        string stream = name == PayloadNames.ChecksumStreamName ? name : PayloadNames.StreamName(name);
+        return new InvalidOperationException($"Model entry '{EntryName(stream)}' is corrupt: {problem}.", inner);
     }
 }
 

@@ -11,6 +11,7 @@ public sealed class TransformerPayloadWriter
 {
     private readonly ModelSaveContext _ctx;
     private readonly HashSet<string> _names = new(StringComparer.OrdinalIgnoreCase);
+    private readonly SortedDictionary<string, string> _sha256 = new(StringComparer.Ordinal);
 
     internal TransformerPayloadWriter(ModelSaveContext ctx) => _ctx = ctx;
 
@@ -57,6 +58,18 @@ public sealed class TransformerPayloadWriter
     {
         PayloadNames.Validate(name);
         if (!_names.Add(name)) throw new ArgumentException($"Payload item '{name}' was written twice.", nameof(name));
-        _ctx.SaveBinaryStream(PayloadNames.StreamName(name), write);
+        _ctx.SaveBinaryStream(PayloadNames.StreamName(name), w =>
+        {
+            // Hash on the way out: .NET's ZipArchive does not check CRC-32 on read, so the loader verifies this instead.
+            using var hashing = new Sha256Stream(w.BaseStream);
+            using var writer = new BinaryWriter(hashing, System.Text.Encoding.UTF8, leaveOpen: true);
+            write(writer);
+            writer.Flush();
+            _sha256[name] = hashing.HashHex();
+        });
     }
+
+    /// <summary>Writes the SHA-256 of every item saved so far (called once, after the transformer's payload).</summary>
+    internal void WriteChecksums() =>
+        _ctx.SaveBinaryStream(PayloadNames.ChecksumStreamName, w => w.Write(JsonSerializer.SerializeToUtf8Bytes(_sha256)));
 }

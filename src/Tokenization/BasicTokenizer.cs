@@ -76,10 +76,29 @@ internal sealed class BasicTokenizer
     // punctuation here (it only lower-cases and removes combining marks), so splitting first is equivalent.
     private void EmitWord(string text, int start, int end, List<PreToken> result)
     {
-        var word = text[start..end];
+        var word = ReplaceInvalidCodePoints(text[start..end]);
         if (lowerCase) word = word.ToLowerInvariant();
         if (stripAccents) word = StripAccents(word);
         if (word.Length > 0) result.Add(new PreToken(word, start, end, IsSpecial: false));
+    }
+
+    // string.Normalize throws on lone surrogates and on U+FFFE/U+FFFF, which .NET strings can hold. Python's NFD keeps
+    // them and HF's WordPiece then finds no piece for the word, so it becomes [UNK]; U+FFFD (what such text turns into
+    // once written to a UTF-8 file) gives the same [UNK] and normalises. Same length, so offsets are unchanged.
+    internal static string ReplaceInvalidCodePoints(string word)
+    {
+        char[]? fixedWord = null;
+        for (int i = 0; i < word.Length; i++)
+        {
+            char c = word[i];
+            bool valid = c < 0xD800 || (c > 0xDFFF && c < 0xFFFE)
+                || (char.IsHighSurrogate(c) && i + 1 < word.Length && char.IsLowSurrogate(word[i + 1]));
+            if (char.IsHighSurrogate(c) && valid) { i++; continue; }
+            if (valid) continue;
+            fixedWord ??= word.ToCharArray();
+            fixedWord[i] = '\uFFFD';
+        }
+        return fixedWord is null ? word : new string(fixedWord);
     }
 
     // The code point at i (a lone surrogate counts as itself) and its UTF-16 width.

@@ -23,7 +23,8 @@ public sealed class BertWordPieceTokenizer
     {
         this.vocabulary = vocabulary.ToArray();
         ids = new Dictionary<string, int>(vocabulary.Count);
-        for (int i = 0; i < vocabulary.Count; i++) ids.TryAdd(vocabulary[i], i); // HF keeps the first of duplicate lines
+        // HF's load_vocab fills an OrderedDict token → line index, so the LATER of duplicate lines wins for token → id.
+        for (int i = 0; i < vocabulary.Count; i++) ids[vocabulary[i] ?? throw new ArgumentException($"Vocabulary {source} has a null token at id {i}.")] = i;
         int Require(string token) => ids.TryGetValue(token, out var id) ? id
             : throw new ArgumentException($"Vocabulary {source} has no {token} token; a BERT vocabulary needs [PAD], [UNK], [CLS], [SEP] and [MASK].");
         PadTokenId = Require("[PAD]");
@@ -36,11 +37,19 @@ public sealed class BertWordPieceTokenizer
         StripAccents = stripAccents ?? lowerCase; // HF: strip_accents None follows do_lower_case
         TokenizeChineseChars = tokenizeChineseChars;
         basic = new BasicTokenizer(lowerCase, StripAccents, tokenizeChineseChars, ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]);
-        using var stream = new MemoryStream(Encoding.UTF8.GetBytes(string.Join("\n", this.vocabulary)));
+        using var stream = new MemoryStream(Encoding.UTF8.GetBytes(string.Join("\n", WordPieceView(this.vocabulary, ids))));
         wordPiece = WordPieceTokenizer.Create(stream, new WordPieceOptions { MaxInputCharsPerWord = MaxInputCharsPerWord });
     }
 
+    // Microsoft.ML.Tokenizers' WordPieceTokenizer numbers tokens by line and refuses duplicate lines. Give it the same lines
+    // with every line HF cannot reach (an earlier duplicate, or an empty line) replaced by a unique placeholder that basic
+    // tokenization never produces (it removes U+0000), so its ids stay line numbers and lookups agree with HF.
+    private static IEnumerable<string> WordPieceView(string[] vocabulary, Dictionary<string, int> ids) =>
+        vocabulary.Select((token, i) => token.Length > 0 && ids[token] == i && !token.Contains('\n') ? token : $"\0unreachable{i}");
+
     /// <summary>Loads <c>vocab.txt</c> and, if present, <c>tokenizer_config.json</c> (do_lower_case, strip_accents, tokenize_chinese_chars) from a checkpoint folder.</summary>
+    /// <exception cref="ArgumentException">vocab.txt is missing or empty, lacks a special token, or tokenizer_config.json is invalid.
+    /// Duplicate lines are accepted as HF accepts them (the later line wins for token → id).</exception>
     public static BertWordPieceTokenizer FromDirectory(string checkpointDirectory)
     {
         var vocabPath = Path.Combine(checkpointDirectory, "vocab.txt");
@@ -90,9 +99,9 @@ public sealed class BertWordPieceTokenizer
     public bool StripAccents { get; }
     /// <summary>Whether CJK ideographs are split into single-character tokens.</summary>
     public bool TokenizeChineseChars { get; }
-    /// <summary>Number of tokens in the vocabulary.</summary>
+    /// <summary>Number of lines of the vocabulary (the model's embedding rows; duplicate lines count, as in the embedding matrix).</summary>
     public int VocabularySize => vocabulary.Length;
-    /// <summary>The vocabulary; index = id.</summary>
+    /// <summary>The vocabulary lines; index = id (saved back unchanged, duplicates included).</summary>
     public IReadOnlyList<string> Vocabulary => vocabulary;
     /// <summary>Id of [CLS].</summary>
     public int ClsTokenId { get; }
@@ -105,9 +114,16 @@ public sealed class BertWordPieceTokenizer
     /// <summary>Id of [UNK].</summary>
     public int UnkTokenId { get; }
 
-    /// <summary>The token with id <paramref name="id"/>.</summary>
-    public string IdToToken(int id) => (uint)id < (uint)vocabulary.Length ? vocabulary[id]
-        : throw new ArgumentOutOfRangeException(nameof(id), id, $"Token id must be in [0, {vocabulary.Length}).");
+    /// <summary>
+    /// The token with id <paramref name="id"/>. As in HF's <c>ids_to_tokens</c> (built from token → id), the earlier line
+    /// of a duplicated token has no token of its own and reads as [UNK].
+    /// </summary>
+    public string IdToToken(int id)
+    {
+        if ((uint)id >= (uint)vocabulary.Length)
+            throw new ArgumentOutOfRangeException(nameof(id), id, $"Token id must be in [0, {vocabulary.Length}).");
+        return ids[vocabulary[id]] == id ? vocabulary[id] : vocabulary[UnkTokenId];
+    }
 
     /// <summary>The id of <paramref name="token"/>, or the [UNK] id when it is not in the vocabulary.</summary>
     public int TokenToId(string token) => ids.TryGetValue(token, out var id) ? id : UnkTokenId;

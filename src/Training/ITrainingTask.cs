@@ -14,7 +14,8 @@ public interface ITrainingTask<TBatch>
 
     /// <summary>
     /// The training batches of one epoch, in an order that depends only on (<paramref name="epoch"/>, <paramref name="seed"/>)
-    /// — e.g. shuffled with <c>new Random(seed + epoch)</c>. Do not draw from torch's RNG here: on resume the loop
+    /// — e.g. shuffled with <c>new Random(StableSeed.Mix(seed, epoch))</c>; never <c>HashCode.Combine</c>, which differs per
+    /// process. Do not draw from torch's RNG here: on resume the loop
     /// skips batches already seen by enumerating them. Batches are created lazily inside the loop's dispose scope,
     /// so tensors created while yielding are freed after their step.
     /// </summary>

@@ -25,7 +25,7 @@ public sealed record FillMaskSettings(string InputColumnName, string TokensColum
 /// <c>[MASK]</c>, the top-k tokens and probabilities at every mask. Returned by the masked-LM pretraining estimator
 /// (with <c>MaxEpochs = 0</c> it simply loads a pretrained checkpoint); <see cref="SaveCheckpoint"/> writes HF layout.
 /// </summary>
-public sealed class FillMaskTransformer : BatchedTransformerBase, ILoadableTransformer<FillMaskTransformer>, IDisposable
+public sealed class FillMaskTransformer : BatchedTransformerBase, ILoadableTransformer<FillMaskTransformer>
 {
     private const string SettingsItem = "Settings.json";
     private const string CheckpointItem = "Checkpoint";
@@ -36,6 +36,7 @@ public sealed class FillMaskTransformer : BatchedTransformerBase, ILoadableTrans
     /// <summary>Wraps a trained (or loaded) model; the transformer takes ownership of it.</summary>
     internal FillMaskTransformer(FillMaskSettings settings, BertForPreTraining model, BertWordPieceTokenizer tokenizer) : base(settings.BatchSize)
     {
+        Validate(settings);
         // Like HF's model_max_length: there are no positions beyond max_position_embeddings, so texts are cut there.
         Settings = settings with { MaxSequenceLength = Math.Min(settings.MaxSequenceLength, model.Config.MaxPositionEmbeddings) };
         this.model = model;
@@ -52,13 +53,33 @@ public sealed class FillMaskTransformer : BatchedTransformerBase, ILoadableTrans
         [new(settings.TokensColumnName, new VectorDataViewType(TextDataViewType.Instance)),
          new(settings.ScoresColumnName, new VectorDataViewType(NumberDataViewType.Single))]);
 
+    /// <summary>Throws an <see cref="ArgumentException"/> naming the first invalid setting (also run on settings read from a saved model).</summary>
+    internal static void Validate(FillMaskSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        if (string.IsNullOrWhiteSpace(settings.InputColumnName)) throw new ArgumentException("InputColumnName must be a column name.", nameof(settings));
+        if (string.IsNullOrWhiteSpace(settings.TokensColumnName)) throw new ArgumentException("TokensColumnName must be a column name.", nameof(settings));
+        if (string.IsNullOrWhiteSpace(settings.ScoresColumnName)) throw new ArgumentException("ScoresColumnName must be a column name.", nameof(settings));
+        if (settings.TopK < 1) throw new ArgumentException($"TopK {settings.TopK} must be at least 1.", nameof(settings));
+        if (settings.MaxSequenceLength < 3) throw new ArgumentException($"MaxSequenceLength {settings.MaxSequenceLength} must be at least 3.", nameof(settings));
+        if (settings.BatchSize < 1) throw new ArgumentException($"BatchSize {settings.BatchSize} must be at least 1.", nameof(settings));
+        if (string.IsNullOrWhiteSpace(settings.Device)) throw new ArgumentException("Device must name a TorchSharp device such as \"cpu\".", nameof(settings));
+    }
+
     /// <summary>Loads a BERT pretraining checkpoint (MLM head required; NSP head used if present) for fill-mask.</summary>
     internal static FillMaskTransformer FromCheckpoint(FillMaskSettings settings, string checkpointDirectory)
     {
+        Validate(settings);
         var tokenizer = BertWordPieceTokenizer.FromDirectory(checkpointDirectory);
+        // Every check before the model is allocated; the loader disposes the model itself if its weights do not load.
+        BertCheckpoint.RequireVocabularySize(tokenizer.VocabularySize, BertCheckpoint.ReadConfig(checkpointDirectory), checkpointDirectory);
         var model = BertCheckpoint.LoadForPreTraining(checkpointDirectory, withNextSentencePrediction: null);
-        BertCheckpoint.RequireVocabularySize(tokenizer.VocabularySize, model.Config, checkpointDirectory);
-        return new FillMaskTransformer(settings, model, tokenizer);
+        try { return new FillMaskTransformer(settings, model, tokenizer); }
+        catch
+        {
+            model.DisposeWithWeights();
+            throw;
+        }
     }
 
     /// <summary>The settings this transformer was built with.</summary>
@@ -77,7 +98,11 @@ public sealed class FillMaskTransformer : BatchedTransformerBase, ILoadableTrans
     public override IReadOnlyList<OutputColumnSpec> OutputColumns { get; }
 
     /// <summary>Fills the masks of texts directly, without an IDataView.</summary>
-    public IReadOnlyList<FillMaskResult> Predict(IReadOnlyList<string> texts) => predictor.Predict(texts);
+    public IReadOnlyList<FillMaskResult> Predict(IReadOnlyList<string> texts)
+    {
+        using var use = UseModel();
+        return predictor.Predict(texts);
+    }
 
     /// <inheritdoc/>
     protected internal override void MapBatch(RowBatch batch)
@@ -94,6 +119,7 @@ public sealed class FillMaskTransformer : BatchedTransformerBase, ILoadableTrans
     /// </summary>
     public void SaveCheckpoint(string directory)
     {
+        using var use = UseModel();
         BertCheckpoint.Save(model, model.Config, directory, model.HasNextSentencePrediction ? "BertForPreTraining" : "BertForMaskedLM");
         tokenizer.SaveVocabulary(Path.Combine(directory, "vocab.txt"));
         tokenizer.SaveConfig(Path.Combine(directory, "tokenizer_config.json"));
@@ -109,11 +135,11 @@ public sealed class FillMaskTransformer : BatchedTransformerBase, ILoadableTrans
     /// <summary>Recreates the transformer from an ML.NET model (called by <c>mlContext.Model.Load</c>).</summary>
     public static FillMaskTransformer Load(IHostEnvironment env, TransformerPayloadReader payload)
     {
-        var settings = payload.ReadJson<FillMaskSettings>(SettingsItem);
+        var settings = payload.ReadSettings<FillMaskSettings>(SettingsItem, Validate);
         using var checkpoint = payload.RestoreDirectory(CheckpointItem);
         return FromCheckpoint(settings, checkpoint.Path);
     }
 
-    /// <summary>Releases the model's native memory.</summary>
-    public void Dispose() => model.Dispose();
+    /// <summary>Releases the model's native memory (called once by <see cref="BatchedTransformerBase.Dispose"/>, after forward passes in flight).</summary>
+    protected override void DisposeModel() => model.DisposeWithWeights();
 }

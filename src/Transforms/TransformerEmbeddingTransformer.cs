@@ -26,7 +26,7 @@ public sealed record TransformerEmbeddingSettings(string OutputColumnName, strin
 /// ML.NET trainer. Scoring is lazy and batched; the weights and vocabulary are saved inside the ML.NET model zip.
 /// Created by <c>mlContext.Transforms.Text.TransformerEmbedding(...)</c>.
 /// </summary>
-public sealed class TransformerEmbeddingTransformer : BatchedTransformerBase, ILoadableTransformer<TransformerEmbeddingTransformer>, IDisposable
+public sealed class TransformerEmbeddingTransformer : BatchedTransformerBase, ILoadableTransformer<TransformerEmbeddingTransformer>
 {
     private const string SettingsItem = "Settings.json";
     private const string CheckpointItem = "Checkpoint";
@@ -36,16 +36,42 @@ public sealed class TransformerEmbeddingTransformer : BatchedTransformerBase, IL
 
     internal TransformerEmbeddingTransformer(TransformerEmbeddingSettings settings, string checkpointDirectory) : base(settings.BatchSize)
     {
+        Validate(settings);
         device = DeviceName.Parse(settings.Device);
         tokenizer = BertWordPieceTokenizer.FromDirectory(checkpointDirectory);
+        // Every check before the model is allocated; the loader disposes the model itself if its weights do not load.
+        BertCheckpoint.RequireVocabularySize(tokenizer.VocabularySize, BertCheckpoint.ReadConfig(checkpointDirectory), checkpointDirectory);
         model = BertCheckpoint.LoadEncoder(checkpointDirectory, withPooler: settings.Pooling == EmbeddingPooling.Pooler);
         // Like HF's model_max_length: the model has no positions beyond max_position_embeddings, so inputs are cut there.
         Settings = settings with { MaxSequenceLength = Math.Min(settings.MaxSequenceLength, model.Config.MaxPositionEmbeddings) };
-        BertCheckpoint.RequireVocabularySize(tokenizer.VocabularySize, model.Config, checkpointDirectory);
-        model.to(device);
-        model.eval();
-
+        try
+        {
+            model.to(device);
+            model.eval();
+        }
+        catch
+        {
+            model.DisposeWithWeights();
+            throw;
+        }
         (InputColumns, OutputColumns) = Columns(settings, model.Config.HiddenSize);
+    }
+
+    /// <summary>Throws an <see cref="ArgumentException"/> naming the first invalid setting (also run on settings read from a saved model).</summary>
+    internal static void Validate(TransformerEmbeddingSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        if (string.IsNullOrWhiteSpace(settings.OutputColumnName)) throw new ArgumentException("OutputColumnName must be a column name.", nameof(settings));
+        if (string.IsNullOrWhiteSpace(settings.InputColumnName)) throw new ArgumentException("InputColumnName must be a column name.", nameof(settings));
+        if (settings.SecondInputColumnName is { } second && string.IsNullOrWhiteSpace(second))
+            throw new ArgumentException("SecondInputColumnName must be null or a column name.", nameof(settings));
+        if (!Enum.IsDefined(settings.Pooling))
+            throw new ArgumentException($"Pooling {(int)settings.Pooling} is not one of {string.Join(", ", Enum.GetNames<EmbeddingPooling>())}.", nameof(settings));
+        int minimum = settings.SecondInputColumnName is null ? 3 : 4;
+        if (settings.MaxSequenceLength < minimum)
+            throw new ArgumentException($"MaxSequenceLength {settings.MaxSequenceLength} must be at least {minimum} (room for [CLS], [SEP] and a token).", nameof(settings));
+        if (settings.BatchSize < 1) throw new ArgumentException($"BatchSize {settings.BatchSize} must be at least 1.", nameof(settings));
+        if (string.IsNullOrWhiteSpace(settings.Device)) throw new ArgumentException("Device must name a TorchSharp device such as \"cpu\".", nameof(settings));
     }
 
     /// <summary>What a transformer with these settings reads and appends (its estimator checks schemas with it too).</summary>
@@ -78,6 +104,7 @@ public sealed class TransformerEmbeddingTransformer : BatchedTransformerBase, IL
     /// <summary>Embeds a batch of texts (and optional pair texts) directly, without an IDataView.</summary>
     public float[][] Embed(IReadOnlyList<string> texts, IReadOnlyList<string>? pairs = null)
     {
+        using var use = UseModel();
         if (texts.Count == 0) return [];
         var encoded = tokenizer.EncodeBatch(texts, pairs, Settings.MaxSequenceLength);
         using var scope = NewDisposeScope();
@@ -101,6 +128,7 @@ public sealed class TransformerEmbeddingTransformer : BatchedTransformerBase, IL
     /// <summary>Writes the encoder and its vocabulary in Hugging Face layout (config.json, model.safetensors, vocab.txt, tokenizer_config.json).</summary>
     public void SaveCheckpoint(string directory)
     {
+        using var use = UseModel();
         BertCheckpoint.Save(model, model.Config, directory, "BertModel");
         tokenizer.SaveVocabulary(Path.Combine(directory, "vocab.txt"));
         tokenizer.SaveConfig(Path.Combine(directory, "tokenizer_config.json"));
@@ -109,11 +137,11 @@ public sealed class TransformerEmbeddingTransformer : BatchedTransformerBase, IL
     /// <summary>Recreates the transformer from an ML.NET model (called by <c>mlContext.Model.Load</c>).</summary>
     public static TransformerEmbeddingTransformer Load(IHostEnvironment env, TransformerPayloadReader payload)
     {
-        var settings = payload.ReadJson<TransformerEmbeddingSettings>(SettingsItem);
+        var settings = payload.ReadSettings<TransformerEmbeddingSettings>(SettingsItem, Validate);
         using var checkpoint = payload.RestoreDirectory(CheckpointItem);
         return new TransformerEmbeddingTransformer(settings, checkpoint.Path);
     }
 
-    /// <summary>Releases the model's native memory.</summary>
-    public void Dispose() => model.Dispose();
+    /// <summary>Releases the model's native memory (called once by <see cref="BatchedTransformerBase.Dispose"/>, after forward passes in flight).</summary>
+    protected override void DisposeModel() => model.DisposeWithWeights();
 }

@@ -4,6 +4,9 @@ using MLNet.Transformers.FreshProcess;
 // Usage: dotnet MLNet.Transformers.FreshProcess.dll <model.zip> [--vector COLUMN]
 // Loads the model with a fresh MLContext and prints one line per sample row (see ProbeData.Format), or, with --vector,
 // the float vector column COLUMN of each row (round-trip format), for any of the library's transformers.
+// Reliability probes: --concurrency CHECKPOINT_DIR, --mlm-losses WIKITEXT_FILE (see ReliabilityProbes).
+if (ReliabilityProbes.TryRun(args, out int probeExit))
+    return probeExit;
 if (args.Length is not (1 or 3) || (args.Length == 3 && args[1] != "--vector"))
 {
     Console.Error.WriteLine("usage: MLNet.Transformers.FreshProcess <model.zip> [--vector COLUMN]");

@@ -20,7 +20,11 @@ public static class BertCheckpoint
         var path = Path.Combine(directory, "config.json");
         var config = ConfigFile.Load<BertConfig>(path);
         try { config.Validate(); }
-        catch (ArgumentException e) { throw new ArgumentException($"{path}: {e.Message}", e.ParamName, e); }
+        catch (ArgumentException e)
+        {
+            string problem = e.ParamName is null ? e.Message : e.Message.Replace($" (Parameter '{e.ParamName}')", "");
+            throw new ArgumentException($"{path}: {problem}", e.ParamName, e);
+        }
         return config;
     }
 
@@ -31,13 +35,30 @@ public static class BertCheckpoint
             throw new InvalidOperationException($"vocab.txt in {directory} has {vocabularySize} tokens but config.json says vocab_size = {config.VocabSize}.");
     }
 
-    /// <summary>Loads the bare encoder (HF <c>BertModel</c>) from any BERT checkpoint; heads in the file are skipped.</summary>
-    public static BertModel LoadEncoder(string directory, bool withPooler = true)
+    /// <summary>
+    /// Reads config.json and checks it against the weights' safetensors headers (no tensor data is read): what every loader
+    /// does before allocating a model.
+    /// </summary>
+    internal static BertConfig ReadConfigMatchingWeights(string directory)
     {
         var config = ReadConfig(directory);
-        var model = new BertModel(config, withPooler);
-        LoadWeights(model, directory, encoderPrefixed: false, mayStayFresh: _ => false);
-        return model;
+        BertWeightsCheck.ConfigMatchesWeights(config, directory);
+        return config;
+    }
+
+    /// <summary>Loads the bare encoder (HF <c>BertModel</c>) from any BERT checkpoint; heads in the file are skipped.</summary>
+    /// <exception cref="CheckpointFormatException">A file is missing or malformed, or config.json disagrees with the weights' shapes
+    /// (checked before the model is allocated); the message names the file and the field or tensor.</exception>
+    /// <exception cref="ArgumentException">A config.json value is invalid or out of range (message names the file and field).</exception>
+    /// <exception cref="InvalidOperationException">The weights do not fit the model: missing/unexpected keys, wrong shapes, integer
+    /// or bool tensors for float weights, NaN/Inf values (see <see cref="CheckpointValidation.AllowNonFiniteWeights"/>).
+    /// All loaders of this class throw these; a model that fails to load is disposed before the exception propagates.</exception>
+    public static BertModel LoadEncoder(string directory, bool withPooler = true)
+    {
+        var config = ReadConfigMatchingWeights(directory);
+        // ModuleDisposal.Build disposes the model (and construction temporaries) if its weights do not load.
+        return ModuleDisposal.Build(() => new BertModel(config, withPooler),
+            model => LoadWeights(model, directory, encoderPrefixed: false, mayStayFresh: _ => false));
     }
 
     /// <summary>
@@ -47,16 +68,17 @@ public static class BertCheckpoint
     /// </summary>
     public static BertForPreTraining LoadForPreTraining(string directory, bool? withNextSentencePrediction = true, bool allowFreshHeads = false)
     {
-        var config = ReadConfig(directory);
+        var config = ReadConfigMatchingWeights(directory);
         var raw = CheckpointLoader.LoadStateDict(directory);
         try
         {
             bool nsp = withNextSentencePrediction ?? raw.Keys.Any(k => k.StartsWith("cls.seq_relationship.", StringComparison.Ordinal));
-            var model = new BertForPreTraining(config, nsp);
-            BertInitializer.Initialize(model, config);
-            LoadWeights(model, raw, directory, encoderPrefixed: true,
-                mayStayFresh: k => allowFreshHeads && (k.StartsWith("cls.", StringComparison.Ordinal) || k.StartsWith("bert.pooler.", StringComparison.Ordinal)));
-            return model;
+            return ModuleDisposal.Build(() => new BertForPreTraining(config, nsp), model =>
+            {
+                BertInitializer.Initialize(model, config);
+                LoadWeights(model, raw, directory, encoderPrefixed: true,
+                    mayStayFresh: k => allowFreshHeads && (k.StartsWith("cls.", StringComparison.Ordinal) || k.StartsWith("bert.pooler.", StringComparison.Ordinal)));
+            });
         }
         finally { DisposeAll(raw); }
     }
@@ -64,21 +86,23 @@ public static class BertCheckpoint
     /// <summary>Loads <see cref="BertForSequenceClassification"/>; the classifier starts fresh when the checkpoint has none.</summary>
     public static BertForSequenceClassification LoadForSequenceClassification(string directory, int numLabels)
     {
-        var config = ReadConfig(directory);
-        var model = new BertForSequenceClassification(config, numLabels);
-        BertInitializer.Initialize(model, config);
-        LoadWeights(model, directory, encoderPrefixed: true, mayStayFresh: k => k.StartsWith("classifier.", StringComparison.Ordinal));
-        return model;
+        var config = ReadConfigMatchingWeights(directory);
+        return ModuleDisposal.Build(() => new BertForSequenceClassification(config, numLabels), model =>
+        {
+            BertInitializer.Initialize(model, config);
+            LoadWeights(model, directory, encoderPrefixed: true, mayStayFresh: k => k.StartsWith("classifier.", StringComparison.Ordinal));
+        });
     }
 
     /// <summary>Loads <see cref="BertForQuestionAnswering"/>; the span head starts fresh when the checkpoint has none.</summary>
     public static BertForQuestionAnswering LoadForQuestionAnswering(string directory)
     {
-        var config = ReadConfig(directory);
-        var model = new BertForQuestionAnswering(config);
-        BertInitializer.Initialize(model, config);
-        LoadWeights(model, directory, encoderPrefixed: true, mayStayFresh: k => k.StartsWith("qa_outputs.", StringComparison.Ordinal));
-        return model;
+        var config = ReadConfigMatchingWeights(directory);
+        return ModuleDisposal.Build(() => new BertForQuestionAnswering(config), model =>
+        {
+            BertInitializer.Initialize(model, config);
+            LoadWeights(model, directory, encoderPrefixed: true, mayStayFresh: k => k.StartsWith("qa_outputs.", StringComparison.Ordinal));
+        });
     }
 
     /// <summary>

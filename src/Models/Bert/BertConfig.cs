@@ -91,6 +91,30 @@ public sealed record BertConfig
         Require(PositionEmbeddingType is "absolute", "position_embedding_type",
             $"'{PositionEmbeddingType}' is not supported; only 'absolute' position embeddings are implemented");
         Require(TieWordEmbeddings, "tie_word_embeddings", "false is not supported: BERT's MLM decoder is tied to the word embeddings");
+        Require(PadTokenId >= 0 && PadTokenId < VocabSize, "pad_token_id", $"({PadTokenId}) must be a token id in [0, vocab_size = {VocabSize})");
+        // Upper bounds far above any published BERT, so a typo fails here with the field's name instead of in a native allocation.
+        Require(VocabSize <= MaxVocabSize, "vocab_size", $"({VocabSize}) is larger than {MaxVocabSize}");
+        Require(HiddenSize <= MaxHiddenSize, "hidden_size", $"({HiddenSize}) is larger than {MaxHiddenSize}");
+        Require(IntermediateSize <= MaxIntermediateSize, "intermediate_size", $"({IntermediateSize}) is larger than {MaxIntermediateSize}");
+        Require(NumHiddenLayers <= MaxLayers, "num_hidden_layers", $"({NumHiddenLayers}) is larger than {MaxLayers}");
+        Require(MaxPositionEmbeddings <= MaxPositions, "max_position_embeddings", $"({MaxPositionEmbeddings}) is larger than {MaxPositions}");
+        Require(TypeVocabSize <= MaxTypeVocabSize, "type_vocab_size", $"({TypeVocabSize}) is larger than {MaxTypeVocabSize}");
+    }
+
+    private const int MaxVocabSize = 1 << 22, MaxHiddenSize = 1 << 15, MaxIntermediateSize = 1 << 17, MaxLayers = 512,
+        MaxPositions = 1 << 20, MaxTypeVocabSize = 1 << 10;
+
+    /// <summary>Number of parameters of the encoder with pooler, MLM and NSP heads (what allocating the model costs).</summary>
+    [JsonIgnore] public long ParameterCount
+    {
+        get
+        {
+            long h = HiddenSize, i = IntermediateSize;
+            long embeddings = ((long)VocabSize + MaxPositionEmbeddings + TypeVocabSize + 2) * h;
+            long layer = 4 * (h * h + h) + 2 * h * i + i + h + 4 * h;
+            long heads = (h * h + h) + (h * h + 3 * h) + VocabSize + 2 * h + 2;   // pooler, MLM transform + bias, NSP
+            return embeddings + NumHiddenLayers * layer + heads;
+        }
     }
 
     private static void Require(bool ok, string field, string problem)

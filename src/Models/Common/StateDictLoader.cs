@@ -1,3 +1,4 @@
+using MLNet.Transformers.Checkpoints;
 using static TorchSharp.torch;
 
 namespace MLNet.Transformers.Models;
@@ -43,15 +44,34 @@ internal static class StateDictLoader
         if (badShapes.Count > 0)
             throw new InvalidOperationException($"Checkpoint '{source}' has tensors of the wrong shape for this config: {string.Join("; ", badShapes)}.");
 
+        // An integer or bool tensor where the model has float weights is a wrong or corrupted file, not a storage format:
+        // converting it would load silently wrong weights.
+        var badTypes = target.Where(kv => checkpoint.TryGetValue(kv.Key, out var t) && IsFloat(kv.Value.dtype) && !IsFloat(t.dtype))
+            .Select(kv => $"{kv.Key} is {checkpoint[kv.Key].dtype}").ToList();
+        if (badTypes.Count > 0)
+            throw new InvalidOperationException($"Checkpoint '{source}' stores float weights as integers or booleans: {string.Join("; ", badTypes)}.");
+
         using (no_grad())
         {
             foreach (var (key, destination) in target)
             {
                 if (!checkpoint.TryGetValue(key, out var source_)) continue;
-                using var converted = source_.to(destination.dtype, destination.device);
+                using var scope = NewDisposeScope();
+                var converted = source_.to(destination.dtype, destination.device);
+                if (!CheckpointValidation.AllowNonFiniteWeights && IsFloat(converted.dtype))
+                {
+                    long bad = converted.numel() - isfinite(converted).sum().item<long>();
+                    if (bad > 0)
+                        throw new InvalidOperationException(
+                            $"Checkpoint '{source}': tensor '{key}' holds {bad} NaN or infinite value(s) (after conversion to {destination.dtype}). " +
+                            $"Set {nameof(CheckpointValidation)}.{nameof(CheckpointValidation.AllowNonFiniteWeights)} = true to load it anyway.");
+                }
                 destination.copy_(converted);
             }
         }
         return new StateDictLoadReport(missing, unexpected);
     }
+
+    private static bool IsFloat(ScalarType type) =>
+        type is ScalarType.Float16 or ScalarType.BFloat16 or ScalarType.Float32 or ScalarType.Float64;
 }

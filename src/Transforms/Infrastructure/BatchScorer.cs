@@ -34,8 +34,12 @@ internal sealed class BatchScorer
 
     internal void Fill(int slot) { foreach (var b in _buffers.Values) b.Fill(slot); }
 
-    /// <summary>Ends a batch of <paramref name="count"/> filled rows: runs the model if an output is active.</summary>
-    internal void Complete(int count)
+    /// <summary>
+    /// Ends a batch of <paramref name="count"/> filled rows: runs the model if an output is active. A failure is reported
+    /// as an <see cref="InvalidOperationException"/> naming the row (<paramref name="firstRowPosition"/> + its slot) and the
+    /// input columns; disposal and cancellation pass through unchanged.
+    /// </summary>
+    internal void Complete(int count, long firstRowPosition)
     {
         _count = count;
         _batch = null;
@@ -47,9 +51,46 @@ internal sealed class BatchScorer
             inputs[spec.Name] = col.HasValue ? _buffers[col.Value.Index].ToClr(count) : null;
         }
         var batch = new RowBatch(count, inputs, _transformer.OutputColumns, _activeOutputs);
-        _transformer.MapBatch(batch);
-        foreach (string name in _activeOutputs) batch.GetOutput(name);   // fail here, not in a getter, if one is missing
+        try
+        {
+            _transformer.MapBatchGuarded(batch);
+            foreach (string name in _activeOutputs) batch.GetOutput(name);   // fail here, not in a getter, if one is missing
+        }
+        catch (Exception e) when (e is not (ObjectDisposedException or OperationCanceledException or OutOfMemoryException))
+        {
+            throw RowError(inputs, count, firstRowPosition, e);
+        }
         _batch = batch;
+    }
+
+    // Which row broke the batch: score the rows one at a time (only on failure) and report the first that fails.
+    private InvalidOperationException RowError(Dictionary<string, Array?> inputs, int count, long firstRowPosition, Exception batchError)
+    {
+        int slot = -1;
+        Exception error = batchError;
+        for (int i = 0; i < count && count > 1; i++)
+        {
+            var single = inputs.ToDictionary(kv => kv.Key, kv => kv.Value is null ? null : Slice(kv.Value, i));
+            try { _transformer.MapBatchGuarded(new RowBatch(1, single, _transformer.OutputColumns, _activeOutputs)); }
+            catch (Exception e) when (e is not (ObjectDisposedException or OperationCanceledException or OutOfMemoryException))
+            {
+                (slot, error) = (i, e);
+                break;
+            }
+        }
+        string columns = string.Join(", ", _transformer.InputColumns.Select(c => $"'{c.Name}'"));
+        string row = count == 1 ? $"row {firstRowPosition}"
+            : slot >= 0 ? $"row {firstRowPosition + slot}"
+            : $"the batch of rows {firstRowPosition}-{firstRowPosition + count - 1}";
+        return new InvalidOperationException(
+            $"{_transformer.GetType().Name} could not score {row} (input column {columns}): {error.Message}", error);
+    }
+
+    private static Array Slice(Array values, int index)
+    {
+        var one = Array.CreateInstance(values.GetType().GetElementType()!, 1);
+        Array.Copy(values, index, one, 0, 1);
+        return one;
     }
 
     internal Delegate InputGetter(int inputColumn, Func<int> slot) => _buffers[inputColumn].GetGetter(slot);

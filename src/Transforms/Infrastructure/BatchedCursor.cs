@@ -43,13 +43,14 @@ internal sealed class BatchedCursor : DataViewRowCursor
         if (_slot + 1 >= _count)
         {
             _count = 0;
+            long first = _position + 1;
             while (_count < _batchSize && _input.MoveNext())
             {
                 _scorer.Fill(_count);
                 _inputIds(ref _ids[_count]);
                 _count++;
             }
-            _scorer.Complete(_count);
+            _scorer.Complete(_count, first);
             _slot = -1;
             if (_count == 0) return false;
         }

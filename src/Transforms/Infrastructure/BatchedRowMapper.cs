@@ -73,7 +73,7 @@ internal sealed class BatchedRowMapper : IRowToRowMapper
                 if (_scoredPosition != _input.Position || _input.Position < 0)
                 {
                     _scorer.Fill(0);
-                    _scorer.Complete(1);
+                    _scorer.Complete(1, _input.Position);
                     _scoredPosition = _input.Position;
                 }
                 output(ref dst);

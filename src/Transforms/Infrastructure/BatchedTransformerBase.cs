@@ -11,18 +11,26 @@ namespace MLNet.Transformers.Transforms.Infrastructure;
 /// batched <see cref="Transform"/>, schema checks, <c>PredictionEngine</c> support and <c>mlContext.Model.Save/Load</c>.
 /// </summary>
 /// <remarks>
-/// Thread safety: one transformer may be used by several cursors or prediction engines at once, so
+/// <para>Thread safety: one transformer may be used by several cursors or prediction engines at once, so
 /// <see cref="MapBatch"/> must not keep per-call state in fields (read-only model weights are fine). Each cursor or
-/// <c>PredictionEngine</c> itself is single-threaded.
+/// <c>PredictionEngine</c> itself is single-threaded.</para>
+/// <para>Disposal: <see cref="Dispose"/> waits for forward passes in flight on other threads, then calls
+/// <see cref="DisposeModel"/> once; every later <see cref="MapBatch"/> (and every call wrapped in <see cref="UseModel"/>)
+/// throws an <see cref="ObjectDisposedException"/> naming the transformer type. A subclass that owns native memory
+/// overrides <see cref="DisposeModel"/> (not <see cref="Dispose"/>) and wraps its public entry points that touch the
+/// model outside <see cref="MapBatch"/> (e.g. <c>Embed</c>, <c>SaveCheckpoint</c>) in <c>using var use = UseModel();</c>.</para>
 /// </remarks>
-public abstract class BatchedTransformerBase : ITransformer
+public abstract class BatchedTransformerBase : ITransformer, IDisposable
 {
+    private readonly ModelUseGate _gate;
+
     /// <summary>Creates the transformer.</summary>
     /// <param name="batchSize">Rows per <see cref="MapBatch"/> call when transforming an <see cref="IDataView"/>.</param>
     protected BatchedTransformerBase(int batchSize)
     {
         if (batchSize < 1) throw new ArgumentOutOfRangeException(nameof(batchSize), batchSize, "Batch size must be at least 1.");
         BatchSize = batchSize;
+        _gate = new ModelUseGate(GetType());
     }
 
     /// <summary>Rows per <see cref="MapBatch"/> call when transforming an <see cref="IDataView"/>.</summary>
@@ -81,5 +89,40 @@ public abstract class BatchedTransformerBase : ITransformer
         return new BatchedDataView(this, input);
     }
 
-    void ICanSaveModel.Save(ModelSaveContext ctx) => ModelPersistence.Save(this, ctx, SavePayload);
+    void ICanSaveModel.Save(ModelSaveContext ctx)
+    {
+        using var use = UseModel();
+        ModelPersistence.Save(this, ctx, SavePayload);
+    }
+
+    /// <summary>Runs <see cref="MapBatch"/> as one use of the model (what cursors and prediction engines call).</summary>
+    internal void MapBatchGuarded(RowBatch batch)
+    {
+        using var use = UseModel();
+        MapBatch(batch);
+    }
+
+    /// <summary>
+    /// Marks one use of the model until the returned value is disposed: <see cref="Dispose"/> waits for it to end.
+    /// Throws <see cref="ObjectDisposedException"/> once the transformer is disposed. Cheap (one lock, no allocation).
+    /// </summary>
+    protected ModelUseGate.Use UseModel() => _gate.Enter();
+
+    /// <summary>
+    /// Frees what the transformer owns (model weights, native memory). Called exactly once, by <see cref="Dispose"/>, after
+    /// every forward pass in flight has finished. The default does nothing.
+    /// </summary>
+    protected virtual void DisposeModel() { }
+
+    /// <summary>
+    /// Waits for forward passes in flight on other threads, then releases the model. Later calls to this transformer
+    /// throw <see cref="ObjectDisposedException"/>. A <c>PredictionEngine</c> disposes its transformer when it is disposed
+    /// unless created with <c>PredictionEngineOptions.OwnsTransformer = false</c>: do that when engines share one transformer.
+    /// Do not call it from inside <see cref="MapBatch"/> (it would wait for itself).
+    /// </summary>
+    public void Dispose()
+    {
+        if (_gate.Close()) DisposeModel();
+        GC.SuppressFinalize(this);
+    }
 }
