@@ -46,7 +46,8 @@ public static class ReliabilityProbes
         {
             ModelConfig = new BertConfig { HiddenSize = 16, NumHiddenLayers = 1, NumAttentionHeads = 2, IntermediateSize = 32, MaxPositionEmbeddings = 32 },
             VocabularySize = 300, RowFormat = CorpusRowFormat.WikiTextLines, NextSentencePrediction = false,
-            MaxSequenceLength = 32, BatchSize = 8, Epochs = 2, MaxSteps = 12, ValidationFraction = 0, Seed = 11,
+            MaxSequenceLength = 32, BatchSize = 8, MaxEpochs = 100, ValidationFraction = 0,
+            Training = new MLNet.Transformers.Training.TrainerOptions { MaxSteps = 12, Seed = 11 },   // several epochs of a tiny corpus
         });
         using var model = estimator.Fit(data);
         return estimator.LastTrainingResult!.LossHistory.Select(l => l.ToString("R", CultureInfo.InvariantCulture)).ToList();

@@ -70,7 +70,7 @@ public sealed class CheckpointValueTests
         var options = new MaskedLanguageModelOptions
         {
             ModelConfig = new BertConfig { HiddenSize = 16384, NumAttentionHeads = 64, IntermediateSize = 65536, NumHiddenLayers = 400 },
-            VocabularySize = 100, NextSentencePrediction = false, MaxSteps = 1,
+            VocabularySize = 100, NextSentencePrediction = false, Training = new MLNet.Transformers.Training.TrainerOptions { MaxSteps = 1 },
         };
         var e = Assert.ThrowsExactly<CheckpointFormatException>(() => ml.Transforms.Text.PretrainMaskedLanguageModel(options).Fit(data));
         StringAssert.Contains(e.Message, "hidden_size 16384");

@@ -41,7 +41,7 @@ public sealed class FailedLoadLeakTests
             dir => BertCheckpoint.LoadForPreTraining(dir),
             dir => BertCheckpoint.LoadForSequenceClassification(dir, 2),
             dir => ml.Transforms.Text.TransformerEmbedding(dir, "E", "Text").Fit(data),
-            dir => ml.Transforms.Text.PretrainMaskedLanguageModel(new MaskedLanguageModelOptions { CheckpointDirectory = dir, Epochs = 0 }).Fit(data),
+            dir => ml.Transforms.Text.PretrainMaskedLanguageModel(new MaskedLanguageModelOptions { CheckpointDirectory = dir, MaxEpochs = 0 }).Fit(data),
         };
         // BertCheckpoint alone does not read vocab.txt, so the vocabulary mismatch only fails through the estimators.
         var cases = (from dir in all from path in Enumerable.Range(0, paths.Length)
