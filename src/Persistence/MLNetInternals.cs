@@ -8,8 +8,9 @@ namespace MLNet.Transformers.Persistence;
 internal static class MLNetInternals
 {
     /// <summary>SchemaShape.Column's constructor is internal; estimators need it for GetOutputSchema(SchemaShape).</summary>
-    internal static SchemaShape.Column NewSchemaShapeColumn(string name, SchemaShape.Column.VectorKind kind, DataViewType itemType, bool isKey) =>
-        new(name, kind, itemType, isKey);
+    internal static SchemaShape.Column NewSchemaShapeColumn(string name, SchemaShape.Column.VectorKind kind, DataViewType itemType, bool isKey,
+        SchemaShape? annotations = null) =>
+        new(name, kind, itemType, isKey, annotations);
 
     /// <summary>SchemaShape.Create is internal; it is what ML.NET's own estimator chains use.</summary>
     internal static SchemaShape SchemaShapeOf(DataViewSchema schema) => SchemaShape.Create(schema);
