@@ -210,6 +210,32 @@ public sealed class TextClassificationTests
     }
 
     [TestMethod]
+    public void FreezeEncoder_TrainsTheHeadOnly_AndValidationReportsAccuracy()
+    {
+        var ml = new MLContext(seed: 1);
+        var toKey = ml.Transforms.Conversion.MapValueToKey("Label", "Sentiment").Fit(ml.Data.LoadFromEnumerable(ToySentiment(8, 1)));
+        var train = toKey.Transform(ml.Data.LoadFromEnumerable(ToySentiment(16, seed: 1)));
+        var valid = toKey.Transform(ml.Data.LoadFromEnumerable(ToySentiment(8, seed: 2)));
+        var estimator = ml.MulticlassClassification.Trainers.TextClassification(new TextClassificationOptions
+        {
+            CheckpointDirectory = Fixture, MaxEpochs = 2, BatchSize = 8, FreezeEncoder = true, Head = ClassificationHead.Cls, ValidationSet = valid,
+            Training = new TrainerOptions { LearningRate = 1e-2 },
+        });
+        using var transformer = estimator.Fit(train);
+        using var dir = new TempDirectory();
+        transformer.SaveCheckpoint(dir.Path);
+        var original = MLNet.Transformers.Checkpoints.CheckpointLoader.LoadStateDict(Fixture);
+        var trained = MLNet.Transformers.Checkpoints.CheckpointLoader.LoadStateDict(dir.Path);
+        Assert.IsFalse(trained.Keys.Any(k => k.Contains("pooler")), "the plain head has no pooler");
+        foreach (var key in trained.Keys.Where(k => k.StartsWith("bert.")))
+            Assert.IsTrue(BertParityTests.Identical(original[key], trained[key]), $"{key} stayed frozen");
+        Assert.IsTrue(trained["classifier.weight"].abs().sum().item<float>() > 0);
+        var history = estimator.LastTrainingResult!.ValidationHistory;
+        Assert.AreEqual(2, history.Count, "validated after each epoch");
+        Assert.IsTrue(history.All(v => v.Metrics["Accuracy"] is >= 0 and <= 1 && double.IsFinite(v.Loss)));
+    }
+
+    [TestMethod]
     public void PlainClsHead_AddsExactlyHiddenTimesClassesPlusClassesParameters()
     {
         var config = BertCheckpoint.ReadConfig(Fixture);
