@@ -95,6 +95,7 @@ public sealed class NamedEntityRecognitionTests
     [TestMethod]
     public void Learning_ToyEntitiesAreTaggedOnHeldOutSentences_AndEvaluateWorksPerWord()
     {
+        using var threads = new SingleThreadedTorch();
         var ml = new MLContext(seed: 1);
         var toKey = ml.Transforms.Conversion.MapValueToKey("Label");
         var train = ml.Data.LoadFromEnumerable(ToyNer(64, seed: 1, tagOthers: true));

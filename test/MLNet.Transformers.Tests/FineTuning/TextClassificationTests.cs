@@ -125,6 +125,7 @@ public sealed class TextClassificationTests
     [TestMethod]
     public void Learning_ToySentimentIsLearnedFromARandomTinyBert()
     {
+        using var threads = new SingleThreadedTorch();
         var ml = new MLContext(seed: 1);
         var toKey = ml.Transforms.Conversion.MapValueToKey("Label", "Sentiment");
         var train = ml.Data.LoadFromEnumerable(ToySentiment(64, seed: 1));
