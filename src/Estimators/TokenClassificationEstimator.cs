@@ -83,6 +83,7 @@ public sealed class TokenClassificationEstimator : IEstimator<TokenClassificatio
         var device = Models.DeviceName.Parse(options.Device);
         List<TokenExample> Read(IDataView data) => TokenExamples.Read(data, options.Sentence1ColumnName, options.LabelColumnName, classes.Count, tokenizer, maxLength);
         var training = Read(input);
+        if (options.ValidationSet is not null) FineTuningChecks.SameClasses(options.ValidationSet, options.LabelColumnName, classes);
         var validation = options.ValidationSet is null ? null : Read(options.ValidationSet);
         if (options.FreezeEncoder) foreach (var p in model.EncoderParameters()) p.requires_grad = false;
         model.to(device);

@@ -237,6 +237,27 @@ public sealed class TextClassificationTests
     }
 
     [TestMethod]
+    public void TokenClassificationCheckpointWithoutPooler_StartsAFreshPoolerForTraining_ButNotForScoring()
+    {
+        using var tokenHead = new HeadFixture(numLabels: 3, dropPooler: true);
+        using var trainable = EncoderCheckpoint.LoadForSequenceClassification(tokenHead.Path, 3);
+        Assert.IsTrue(trainable.state_dict().ContainsKey("bert.pooler.dense.weight"));
+        var e = Assert.ThrowsExactly<InvalidOperationException>(() => EncoderCheckpoint.LoadForSequenceClassification(tokenHead.Path, 3, requireHead: true));
+        StringAssert.Contains(e.Message, "bert.pooler.dense.weight");
+    }
+
+    [TestMethod]
+    public void ValidationSetWithOtherKeyValues_IsAnErrorNamingTheColumn()
+    {
+        var ml = new MLContext(seed: 1);
+        var train = ml.Transforms.Conversion.MapValueToKey("Label", "Sentiment").Fit(ml.Data.LoadFromEnumerable(ToySentiment(8, 1))).Transform(ml.Data.LoadFromEnumerable(ToySentiment(8, 1)));
+        var other = ml.Data.LoadFromEnumerable(ToySentiment(8, 2).Skip(1));   // starts with "negative": keys in the other order
+        var valid = ml.Transforms.Conversion.MapValueToKey("Label", "Sentiment").Fit(other).Transform(other);
+        var e = Assert.ThrowsExactly<ArgumentException>(() => ml.MulticlassClassification.Trainers.TextClassification(Fixture, maxEpochs: 1, validationSet: valid).Fit(train));
+        StringAssert.Contains(e.Message, "'Label' of the validation set");
+    }
+
+    [TestMethod]
     public void PlainClsHead_AddsExactlyHiddenTimesClassesPlusClassesParameters()
     {
         var config = BertCheckpoint.ReadConfig(Fixture);
