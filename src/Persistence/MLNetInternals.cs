@@ -8,8 +8,9 @@ namespace MLNet.Transformers.Persistence;
 internal static class MLNetInternals
 {
     /// <summary>SchemaShape.Column's constructor is internal; estimators need it for GetOutputSchema(SchemaShape).</summary>
-    internal static SchemaShape.Column NewSchemaShapeColumn(string name, SchemaShape.Column.VectorKind kind, DataViewType itemType, bool isKey) =>
-        new(name, kind, itemType, isKey);
+    internal static SchemaShape.Column NewSchemaShapeColumn(string name, SchemaShape.Column.VectorKind kind, DataViewType itemType, bool isKey,
+        SchemaShape? annotations = null) =>
+        new(name, kind, itemType, isKey, annotations);
 
     /// <summary>SchemaShape.Create is internal; it is what ML.NET's own estimator chains use.</summary>
     internal static SchemaShape SchemaShapeOf(DataViewSchema schema) => SchemaShape.Create(schema);
@@ -19,6 +20,9 @@ internal static class MLNetInternals
 
     /// <summary>The environment behind <c>mlContext.Transforms</c>.</summary>
     internal static IHostEnvironment GetEnvironment(TransformsCatalog catalog) => catalog.GetEnvironment();
+
+    /// <summary>The environment behind a trainers catalog such as <c>mlContext.MulticlassClassification.Trainers</c>.</summary>
+    internal static IHostEnvironment GetEnvironment(TrainCatalogBase.CatalogInstantiatorBase catalog) => catalog.GetEnvironment();
 
     /// <summary>The seed an MLContext was created with (null when none); IHostEnvironmentInternal is internal in ML.NET.</summary>
     internal static int? GetSeed(IHostEnvironment env) => (env as IHostEnvironmentInternal)?.Seed;

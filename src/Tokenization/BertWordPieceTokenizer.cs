@@ -10,7 +10,7 @@ namespace MLNet.Transformers.Tokenization;
 /// (see <see cref="BasicTokenizer"/>) with offsets into the original text, then greedy longest-match-first WordPiece
 /// from Microsoft.ML.Tokenizers' <see cref="WordPieceTokenizer"/>. Immutable and thread-safe.
 /// </summary>
-public sealed class BertWordPieceTokenizer
+public sealed class BertWordPieceTokenizer : IEncoderTokenizer
 {
     private const int MaxInputCharsPerWord = 100; // HF: longer words become [UNK]
     private readonly string[] vocabulary;
@@ -171,6 +171,14 @@ public sealed class BertWordPieceTokenizer
             else { if (sb.Length > 0) sb.Append(' '); sb.Append(token); }
         }
         return sb.ToString();
+    }
+
+    /// <summary>Writes <c>vocab.txt</c> and <c>tokenizer_config.json</c> into <paramref name="directory"/>.</summary>
+    public void SaveTo(string directory)
+    {
+        Directory.CreateDirectory(directory);
+        SaveVocabulary(Path.Combine(directory, "vocab.txt"));
+        SaveConfig(Path.Combine(directory, "tokenizer_config.json"));
     }
 
     /// <summary>Writes the vocabulary as <c>vocab.txt</c> (one token per line).</summary>

@@ -61,15 +61,63 @@ public static class BertCheckpoint
         finally { DisposeAll(raw); }
     }
 
-    /// <summary>Loads <see cref="BertForSequenceClassification"/>; the classifier starts fresh when the checkpoint has none.</summary>
-    public static BertForSequenceClassification LoadForSequenceClassification(string directory, int numLabels)
+    /// <summary>
+    /// Loads <see cref="BertForSequenceClassification"/>. The classifier starts fresh (HF's initialisation, from torch's
+    /// current seed) when the checkpoint has none, unless <paramref name="requireHead"/>; a fresh head may also get a fresh
+    /// pooler (HF does the same for checkpoints saved without one). A pretraining checkpoint's <c>cls.*</c> heads are ignored.
+    /// </summary>
+    public static BertForSequenceClassification LoadForSequenceClassification(string directory, int numLabels,
+        ClassificationHead head = ClassificationHead.Pooler, bool requireHead = false, double? classifierDropout = null)
     {
         var config = ReadConfig(directory);
-        var model = new BertForSequenceClassification(config, numLabels);
-        BertInitializer.Initialize(model, config);
-        LoadWeights(model, directory, encoderPrefixed: true, mayStayFresh: k => k.StartsWith("classifier.", StringComparison.Ordinal));
-        return model;
+        if (classifierDropout is not null) config = config with { ClassifierDropout = classifierDropout };
+        var model = new BertForSequenceClassification(config, numLabels, head);
+        try
+        {
+            BertInitializer.Initialize(model, config);
+            var raw = CheckpointLoader.LoadStateDict(directory);
+            try
+            {
+                bool headFresh = !requireHead && !raw.ContainsKey("classifier.weight");
+                LoadWeights(model, raw, directory, encoderPrefixed: true,
+                    mayStayFresh: k => headFresh && (k.StartsWith("classifier.", StringComparison.Ordinal) || k.StartsWith("bert.pooler.", StringComparison.Ordinal)));
+            }
+            finally { DisposeAll(raw); }
+            return model;
+        }
+        catch { model.Dispose(); throw; }
     }
+
+    /// <summary>
+    /// Loads <see cref="BertForTokenClassification"/> (no pooler: a checkpoint's pooler is ignored). The classifier starts
+    /// fresh when the checkpoint has none, unless <paramref name="requireHead"/>.
+    /// </summary>
+    public static BertForTokenClassification LoadForTokenClassification(string directory, int numLabels, bool requireHead = false,
+        double? classifierDropout = null)
+    {
+        var config = ReadConfig(directory);
+        if (classifierDropout is not null) config = config with { ClassifierDropout = classifierDropout };
+        var model = new BertForTokenClassification(config, numLabels);
+        try
+        {
+            BertInitializer.Initialize(model, config);
+            LoadWeights(model, directory, encoderPrefixed: true, mayStayFresh: k => !requireHead && k.StartsWith("classifier.", StringComparison.Ordinal));
+            return model;
+        }
+        catch { model.Dispose(); throw; }
+    }
+
+    /// <summary>
+    /// <paramref name="config"/> with a classifier's labels as HF writes them: <c>id2label</c>/<c>label2id</c>, and
+    /// <c>problem_type: "regression"</c> for a regression head (HF derives num_labels from id2label, so it is not written).
+    /// </summary>
+    public static BertConfig WithLabels(BertConfig config, ClassifierLabels labels) => config with
+    {
+        NumLabels = null,
+        Id2Label = labels.Names.Select((n, i) => (i, n)).ToDictionary(p => p.i.ToString(System.Globalization.CultureInfo.InvariantCulture), p => p.n),
+        Label2Id = labels.Names.Select((n, i) => (i, n)).GroupBy(p => p.n).ToDictionary(g => g.Key, g => g.First().i),
+        ProblemType = labels.IsRegression ? "regression" : config.ProblemType is "regression" ? null : config.ProblemType,
+    };
 
     /// <summary>Loads <see cref="BertForQuestionAnswering"/>; the span head starts fresh when the checkpoint has none.</summary>
     public static BertForQuestionAnswering LoadForQuestionAnswering(string directory)

@@ -43,9 +43,15 @@ public sealed record BertConfig
     /// <summary>Whether the MLM decoder shares the word-embedding matrix (always true for BERT checkpoints).</summary>
     [JsonPropertyName("tie_word_embeddings")] public bool TieWordEmbeddings { get; init; } = true;
     /// <summary>Number of labels of a sequence-classification head (HF writes it as id2label; we keep the count).</summary>
-    [JsonPropertyName("num_labels")] public int? NumLabels { get; init; }
+    [JsonPropertyName("num_labels")] [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public int? NumLabels { get; init; }
     /// <summary>Label names of a classification head, keyed by class index as a string (HF's <c>id2label</c>).</summary>
-    [JsonPropertyName("id2label")] public Dictionary<string, string>? Id2Label { get; init; }
+    [JsonPropertyName("id2label")] [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public Dictionary<string, string>? Id2Label { get; init; }
+    /// <summary>Class index of each label name (HF's <c>label2id</c>, the inverse of <see cref="Id2Label"/>).</summary>
+    [JsonPropertyName("label2id")] [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public Dictionary<string, int>? Label2Id { get; init; }
+    /// <summary>HF's <c>problem_type</c>: "regression", "single_label_classification" or "multi_label_classification"; null = inferred from the label count.</summary>
+    [JsonPropertyName("problem_type")] [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public string? ProblemType { get; init; }
+    /// <summary>Dropout before a classification head; null = <see cref="HiddenDropoutProb"/> (HF's <c>classifier_dropout</c>).</summary>
+    [JsonPropertyName("classifier_dropout")] [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public double? ClassifierDropout { get; init; }
 
     /// <summary>Size of one attention head.</summary>
     [JsonIgnore] public int HeadSize => HiddenSize / NumAttentionHeads;

@@ -67,7 +67,7 @@ public abstract class BatchedTransformerBase : ITransformer
         }
         var builder = new DataViewSchema.Builder();
         builder.AddColumns(inputSchema);
-        foreach (var output in OutputColumns) builder.AddColumn(output.Name, output.Type);
+        foreach (var output in OutputColumns) builder.AddColumn(output.Name, output.Type, output.Annotations);
         return builder.ToSchema();
     }
 

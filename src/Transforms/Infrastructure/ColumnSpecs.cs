@@ -1,10 +1,12 @@
+using Microsoft.ML;
 using Microsoft.ML.Data;
 
 namespace MLNet.Transformers.Transforms.Infrastructure;
 
 /// <summary>
 /// An input column a <see cref="BatchedTransformerBase"/> reads. <see cref="Type"/> is the expected type; a vector type
-/// of size 0 accepts vectors of any size with that item type. In <see cref="RowBatch"/> the values arrive as
+/// of size 0 accepts vectors of any size with that item type; a key type accepts keys of any count (labels after
+/// <c>MapValueToKey</c>) with the same raw type. In <see cref="RowBatch"/> the values arrive as
 /// string (text), the raw scalar type (float, int, bool, ...) or arrays of those (vectors).
 /// </summary>
 /// <param name="Name">Column name in the input data.</param>
@@ -15,8 +17,11 @@ public sealed record InputColumnSpec(string Name, DataViewType Type, bool IsOpti
     /// <summary>Whether a column of type <paramref name="actual"/> satisfies this spec.</summary>
     public bool Accepts(DataViewType actual) =>
         Type is VectorDataViewType { Size: 0 } expected
-            ? actual is VectorDataViewType v && v.ItemType.Equals(expected.ItemType)
-            : actual.Equals(Type);
+            ? actual is VectorDataViewType v && ItemAccepts(expected.ItemType, v.ItemType)
+            : ItemAccepts(Type, actual);
+
+    private static bool ItemAccepts(DataViewType expected, DataViewType actual) =>
+        expected is KeyDataViewType key ? actual is KeyDataViewType k && k.RawType == key.RawType : actual.Equals(expected);
 }
 
 /// <summary>
@@ -26,4 +31,6 @@ public sealed record InputColumnSpec(string Name, DataViewType Type, bool IsOpti
 /// </summary>
 /// <param name="Name">Column name in the output data.</param>
 /// <param name="Type">Column type, e.g. <c>new VectorDataViewType(NumberDataViewType.Single, hiddenSize)</c>.</param>
-public sealed record OutputColumnSpec(string Name, DataViewType Type);
+/// <param name="Annotations">Annotations the column carries (KeyValues of a predicted key, SlotNames and score kinds of a
+/// score column: what <c>MapKeyToValue</c> and ML.NET's evaluators read), or null.</param>
+public sealed record OutputColumnSpec(string Name, DataViewType Type, DataViewSchema.Annotations? Annotations = null);

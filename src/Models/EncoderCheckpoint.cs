@@ -1,0 +1,84 @@
+using System.Text.Json.Nodes;
+using MLNet.Transformers.Checkpoints;
+using MLNet.Transformers.Models.Bert;
+using MLNet.Transformers.Tokenization;
+
+namespace MLNet.Transformers.Models;
+
+/// <summary>What a checkpoint says about itself before any weight is loaded.</summary>
+/// <param name="ModelType">config.json's <c>model_type</c> (e.g. "bert").</param>
+/// <param name="Id2Label">Class names of its classifier by index (HF <c>id2label</c>), or null.</param>
+/// <param name="ProblemType">HF <c>problem_type</c>, or null.</param>
+/// <param name="HeadOutputs">Rows of the stored <c>classifier.weight</c> (the head's class count), or null when it has no classifier.</param>
+public sealed record EncoderCheckpointInfo(string ModelType, IReadOnlyList<string>? Id2Label, string? ProblemType, int? HeadOutputs);
+
+/// <summary>
+/// The one place that turns a checkpoint folder into a model and tokenizer by config.json's <c>model_type</c>, as Hugging
+/// Face's <c>AutoModelFor…</c>/<c>AutoTokenizer</c> do. Estimators and transformers call only this, never a family's classes.
+/// A new encoder family (RoBERTa, DistilBERT, …) plugs in by adding its <c>model_type</c> to the switches below, returning
+/// its own <see cref="EncoderClassifier"/> subclasses and <see cref="IEncoderTokenizer"/>.
+/// </summary>
+public static class EncoderCheckpoint
+{
+    /// <summary>The model types the switches below know.</summary>
+    public static IReadOnlyList<string> SupportedModelTypes { get; } = ["bert"];
+
+    /// <summary>Reads config.json's model_type, labels and the stored head's size (from the safetensors header).</summary>
+    public static EncoderCheckpointInfo ReadInfo(string directory)
+    {
+        var path = Path.Combine(directory, "config.json");
+        if (!File.Exists(path)) throw new CheckpointFormatException(path, "config file not found");
+        JsonObject config;
+        try { config = JsonNode.Parse(File.ReadAllText(path)) as JsonObject ?? throw new CheckpointFormatException(path, "config is not a JSON object"); }
+        catch (System.Text.Json.JsonException e) { throw new CheckpointFormatException(path, $"config is not valid JSON: {e.Message}", e); }
+        string modelType = config["model_type"]?.GetValue<string>() ?? throw new CheckpointFormatException(path, "field 'model_type' is missing");
+        List<string>? id2label = null;
+        if (config["id2label"] is JsonObject labels)
+        {
+            id2label = new List<string>();
+            for (int i = 0; i < labels.Count; i++)
+                id2label.Add(labels[i.ToString(System.Globalization.CultureInfo.InvariantCulture)]?.GetValue<string>()
+                    ?? throw new CheckpointFormatException(path, $"id2label has {labels.Count} entries but no \"{i}\""));
+        }
+        var shapes = CheckpointShapes.Read(directory);
+        int? headOutputs = shapes.TryGetValue("classifier.weight", out var shape) && shape.Length == 2 ? (int)shape[0] : null;
+        return new EncoderCheckpointInfo(modelType, id2label, config["problem_type"]?.GetValue<string>(), headOutputs);
+    }
+
+    /// <summary>
+    /// The sequence-classification model of the checkpoint's family (HF <c>AutoModelForSequenceClassification</c>) with
+    /// <paramref name="numLabels"/> outputs; the head starts fresh from torch's current seed when the checkpoint has none
+    /// (unless <paramref name="requireHead"/>).
+    /// </summary>
+    public static EncoderClassifier LoadForSequenceClassification(string directory, int numLabels, ClassificationHead head = ClassificationHead.Pooler,
+        bool requireHead = false, double? classifierDropout = null) => ReadInfo(directory).ModelType switch
+        {
+            "bert" => BertCheckpoint.LoadForSequenceClassification(directory, numLabels, head, requireHead, classifierDropout),
+            var other => throw Unsupported(directory, other),
+        };
+
+    /// <summary>The token-classification model of the checkpoint's family (HF <c>AutoModelForTokenClassification</c>).</summary>
+    public static EncoderClassifier LoadForTokenClassification(string directory, int numLabels, bool requireHead = false, double? classifierDropout = null) =>
+        ReadInfo(directory).ModelType switch
+        {
+            "bert" => BertCheckpoint.LoadForTokenClassification(directory, numLabels, requireHead, classifierDropout),
+            var other => throw Unsupported(directory, other),
+        };
+
+    /// <summary>The tokenizer of the checkpoint's family (HF <c>AutoTokenizer</c>), checked against the model's vocab_size.</summary>
+    public static IEncoderTokenizer LoadTokenizer(string directory) => ReadInfo(directory).ModelType switch
+    {
+        "bert" => LoadBertTokenizer(directory),
+        var other => throw Unsupported(directory, other),
+    };
+
+    private static BertWordPieceTokenizer LoadBertTokenizer(string directory)
+    {
+        var tokenizer = BertWordPieceTokenizer.FromDirectory(directory);
+        BertCheckpoint.RequireVocabularySize(tokenizer.VocabularySize, BertCheckpoint.ReadConfig(directory), directory);
+        return tokenizer;
+    }
+
+    private static NotSupportedException Unsupported(string directory, string modelType) => new(
+        $"Checkpoint '{directory}' has model_type '{modelType}'; supported encoder families: {string.Join(", ", SupportedModelTypes)}.");
+}

@@ -1,0 +1,143 @@
+using Microsoft.ML.Data;
+using Microsoft.ML.Runtime;
+using MLNet.Transformers.Models;
+using MLNet.Transformers.Persistence;
+using MLNet.Transformers.Tokenization;
+using MLNet.Transformers.Transforms.FineTuning;
+using MLNet.Transformers.Transforms.Infrastructure;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace MLNet.Transformers.Transforms;
+
+/// <summary>What a <see cref="SequenceClassificationTransformer"/> was configured with (saved inside the ML.NET model).</summary>
+/// <param name="Sentence1ColumnName">Text column.</param>
+/// <param name="Sentence2ColumnName">Second text column of a pair, or null.</param>
+/// <param name="ScoreColumnName">Output: class probabilities (float vector), or the regression output (float).</param>
+/// <param name="PredictedLabelColumnName">Output: the predicted key; null for regression.</param>
+/// <param name="Classes">The classes and their key values; null for regression (one output).</param>
+/// <param name="Head">Where the head reads the sentence representation.</param>
+/// <param name="MaxSequenceLength">Tokens per row including special tokens, capped at the model's positions.</param>
+/// <param name="BatchSize">Rows per forward pass.</param>
+/// <param name="Device">TorchSharp device.</param>
+public sealed record SequenceClassificationSettings(string Sentence1ColumnName, string? Sentence2ColumnName, string ScoreColumnName,
+    string? PredictedLabelColumnName, LabelClasses? Classes, ClassificationHead Head, int MaxSequenceLength, int BatchSize, string Device = "cpu")
+{
+    /// <summary>True for a one-output regression head (sentence similarity).</summary>
+    public bool IsRegression => Classes is null;
+
+    /// <summary>Outputs of the head.</summary>
+    public int NumLabels => Classes?.Count ?? 1;
+}
+
+/// <summary>
+/// A fine-tuned (or loaded) encoder with a sequence head, as an ML.NET transformer. Classification adds
+/// <c>PredictedLabel</c> (key) then <c>Score</c> (softmax of the logits, as HF's text-classification pipeline);
+/// regression adds <c>Score</c> (the raw output). Returned by <c>TextClassification</c> and <c>SentenceSimilarity</c>.
+/// </summary>
+public sealed class SequenceClassificationTransformer : CheckpointTransformer<SequenceClassificationSettings>,
+    ILoadableTransformer<SequenceClassificationTransformer>
+{
+    private readonly EncoderClassifier model;
+    private readonly IEncoderTokenizer tokenizer;
+    private readonly Device device;
+
+    /// <summary>Wraps a model; the transformer takes ownership of it.</summary>
+    internal SequenceClassificationTransformer(SequenceClassificationSettings settings, EncoderClassifier model, IEncoderTokenizer tokenizer)
+        : base(settings with { MaxSequenceLength = Math.Min(settings.MaxSequenceLength, model.MaxPositions) }, settings.BatchSize)
+    {
+        if (model.NumLabels != settings.NumLabels)
+            throw new InvalidOperationException($"The model has {model.NumLabels} outputs but the settings describe {settings.NumLabels}.");
+        this.model = model;
+        this.tokenizer = tokenizer;
+        device = DeviceName.Parse(settings.Device);
+        model.to(device);
+        model.eval();
+        (InputColumns, OutputColumns) = Columns(Settings);
+    }
+
+    /// <summary>What a transformer with these settings reads and appends (its estimator checks schemas with it too).</summary>
+    internal static (InputColumnSpec[] Inputs, OutputColumnSpec[] Outputs) Columns(SequenceClassificationSettings s)
+    {
+        InputColumnSpec[] inputs = s.Sentence2ColumnName is null
+            ? [new(s.Sentence1ColumnName, TextDataViewType.Instance)]
+            : [new(s.Sentence1ColumnName, TextDataViewType.Instance), new(s.Sentence2ColumnName, TextDataViewType.Instance)];
+        OutputColumnSpec[] outputs = s.Classes is { } classes
+            ? [new(s.PredictedLabelColumnName!, classes.KeyType, classes.KeyValuesAnnotations(isPredictedLabel: true)),
+               new(s.ScoreColumnName, new VectorDataViewType(NumberDataViewType.Single, classes.Count), ScoreAnnotations.Multiclass(classes))]
+            : [new(s.ScoreColumnName, NumberDataViewType.Single, ScoreAnnotations.RegressionScore())];
+        return (inputs, outputs);
+    }
+
+    /// <inheritdoc/>
+    public override IReadOnlyList<InputColumnSpec> InputColumns { get; }
+
+    /// <inheritdoc/>
+    public override IReadOnlyList<OutputColumnSpec> OutputColumns { get; }
+
+    /// <inheritdoc/>
+    protected override nn.Module Model => model;
+
+    /// <inheritdoc/>
+    protected internal override void MapBatch(RowBatch batch)
+    {
+        string[] first = batch.GetInput<string>(Settings.Sentence1ColumnName);
+        string[]? second = Settings.Sentence2ColumnName is null ? null : batch.GetInput<string>(Settings.Sentence2ColumnName);
+        float[][] scores = Score(first, second);
+        if (Settings.IsRegression)
+        {
+            batch.SetOutput(Settings.ScoreColumnName, scores.Select(s => s[0]).ToArray());
+            return;
+        }
+        batch.SetOutput(Settings.ScoreColumnName, scores);
+        if (batch.IsOutputActive(Settings.PredictedLabelColumnName!))
+            batch.SetOutput(Settings.PredictedLabelColumnName!, scores.Select(s => (uint)(ArgMax(s) + 1)).ToArray());
+    }
+
+    /// <summary>
+    /// Scores texts (and optional pair texts) directly: per row the class probabilities (softmax of the logits), or for
+    /// regression the one raw output. Null texts count as empty.
+    /// </summary>
+    public float[][] Score(IReadOnlyList<string?> texts, IReadOnlyList<string?>? pairs = null)
+    {
+        if (texts.Count == 0) return [];
+        var encoded = tokenizer.EncodeBatch(texts.Select(t => t ?? "").ToArray(), pairs?.Select(t => t ?? "").ToArray(), Settings.MaxSequenceLength);
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var shape = new long[] { encoded.BatchSize, encoded.SequenceLength };
+        var logits = model.forward(tensor(encoded.InputIds, shape, device: device), tensor(encoded.TokenTypeIds, shape, device: device),
+            tensor(encoded.AttentionMask, shape, device: device)).to(ScalarType.Float32);              // (B, L)
+        var values = (Settings.IsRegression ? logits : logits.softmax(-1)).cpu().data<float>().ToArray();
+        int n = Settings.NumLabels;
+        return Enumerable.Range(0, texts.Count).Select(i => values.AsSpan(i * n, n).ToArray()).ToArray();
+    }
+
+    private static int ArgMax(float[] values)
+    {
+        int best = 0;
+        for (int i = 1; i < values.Length; i++) if (values[i] > values[best]) best = i;
+        return best;
+    }
+
+    /// <summary>
+    /// Writes HF layout: config.json (<c>BertForSequenceClassification</c> with id2label/label2id from the key values, or
+    /// <c>problem_type: "regression"</c>), model.safetensors and the tokenizer files.
+    /// </summary>
+    public override void SaveCheckpoint(string directory)
+    {
+        model.SaveCheckpoint(directory, Settings.Classes is { } c ? new ClassifierLabels(c.Values) : new ClassifierLabels(["LABEL_0"], IsRegression: true));
+        tokenizer.SaveTo(directory);
+    }
+
+    /// <summary>Loads a transformer from a checkpoint folder that has its head (as <see cref="SaveCheckpoint"/> writes).</summary>
+    internal static SequenceClassificationTransformer FromCheckpoint(SequenceClassificationSettings settings, string directory)
+    {
+        var tokenizer = EncoderCheckpoint.LoadTokenizer(directory);
+        var model = EncoderCheckpoint.LoadForSequenceClassification(directory, settings.NumLabels, settings.Head, requireHead: true);
+        return new SequenceClassificationTransformer(settings, model, tokenizer);
+    }
+
+    /// <summary>Recreates the transformer from an ML.NET model (called by <c>mlContext.Model.Load</c>).</summary>
+    public static SequenceClassificationTransformer Load(IHostEnvironment env, TransformerPayloadReader payload) =>
+        LoadPayload(payload, FromCheckpoint);
+}
