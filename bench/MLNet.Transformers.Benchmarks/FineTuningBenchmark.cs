@@ -31,27 +31,29 @@ internal static class FineTuningBenchmark
 
         Measure(model, initial, task, bf16: false, steps: 1);   // warm-up: first-call allocations and kernel selection
         Measure(model, initial, task, bf16: true, steps: 1);
-        var rates = new Dictionary<bool, List<double>> { [false] = [], [true] = [] };
+        // Each round measures the matmul "peak" right before training in the same precision (the shared machine's speed
+        // drifts), with the encoder's largest matmul shape: (batch·T × hidden)·(hidden × intermediate).
+        double flopsPerExample = 3 * Flops.BertForwardPerSequence(config, SequenceLength);   // forward + backward ≈ 3× forward
+        var perRound = new Dictionary<bool, List<(double Rate, double Peak)>> { [false] = [], [true] = [] };
         for (int round = 0; round < rounds; round++)
             foreach (var bf16 in new[] { false, true })
             {
+                double peak = Flops.MatmulGflops(bf16 ? ScalarType.BFloat16 : ScalarType.Float32, batchSize * SequenceLength, config.HiddenSize, config.IntermediateSize);
                 double rate = Measure(model, initial, task, bf16, steps);
-                rates[bf16].Add(rate);
-                Console.WriteLine($"round {round + 1} {(bf16 ? "bf16" : "fp32")}: {rate:F2} examples/s");
+                perRound[bf16].Add((rate, peak));
+                Console.WriteLine($"round {round + 1} {(bf16 ? "bf16" : "fp32")}: {rate:F2} examples/s = {rate * flopsPerExample / 1e9:F1} GFLOP/s; matmul just before: {peak:F0} GFLOP/s");
             }
 
-        double flopsPerExample = 3 * Flops.BertForwardPerSequence(config, SequenceLength);   // forward + backward ≈ 3× forward
-        // The peak: the encoder's largest matmul shape, (batch·T × hidden)·(hidden × intermediate).
-        double peak32 = Flops.MatmulGflops(ScalarType.Float32, batchSize * SequenceLength, config.HiddenSize, config.IntermediateSize);
-        double peak16 = Flops.MatmulGflops(ScalarType.BFloat16, batchSize * SequenceLength, config.HiddenSize, config.IntermediateSize);
         Console.WriteLine();
-        foreach (var (bf16, peak) in new[] { (false, peak32), (true, peak16) })
+        foreach (var bf16 in new[] { false, true })
         {
-            var r = rates[bf16];
-            double median = Stopwatches.Median(r), gflops = median * flopsPerExample / 1e9;
-            Console.WriteLine($"{(bf16 ? "bf16" : "fp32")}: {median:F2} examples/s (median; range {r.Min():F2}-{r.Max():F2}) = {gflops:F1} GFLOP/s = {gflops / peak:P0} of the same run's {(bf16 ? "bf16" : "fp32")} matmul ({peak:F0} GFLOP/s)");
+            var r = perRound[bf16];
+            double median = Stopwatches.Median(r.Select(x => x.Rate)), fraction = Stopwatches.Median(r.Select(x => x.Rate * flopsPerExample / 1e9 / x.Peak));
+            Console.WriteLine($"{(bf16 ? "bf16" : "fp32")}: {median:F2} examples/s (median; range {r.Min(x => x.Rate):F2}-{r.Max(x => x.Rate):F2}) = {median * flopsPerExample / 1e9:F1} GFLOP/s; " +
+                $"{fraction:P0} of the {(bf16 ? "bf16" : "fp32")} matmul measured in the same round (median over rounds; matmul {Stopwatches.Median(r.Select(x => x.Peak)):F0} GFLOP/s)");
         }
-        Console.WriteLine($"bf16 / fp32 speed: {Stopwatches.Median(rates[true]) / Stopwatches.Median(rates[false]):F2}x (per round: {string.Join(", ", rates[true].Zip(rates[false], (b, f) => (b / f).ToString("F2")))})");
+        var ratios = perRound[true].Zip(perRound[false], (b, f) => b.Rate / f.Rate).ToList();
+        Console.WriteLine($"bf16 / fp32 speed: {Stopwatches.Median(ratios):F2}x (per round: {string.Join(", ", ratios.Select(x => x.ToString("F2")))})");
     }
 
     // Each measurement starts from the same weights, so fp32 and bf16 rounds do identical work.
