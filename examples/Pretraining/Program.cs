@@ -8,7 +8,7 @@
 //   options: --fp32 (no bf16 mixed precision), --steps N (optimizer steps), --out DIR (checkpoint and plot; default ./pretrained-bert)
 //            --brown DIR (also the Brown corpus, tags stripped, minus the POS test files of examples/TextClassification),
 //            --sst2 (also SST-2's training sentences: task-adaptive pretraining; the dev set is never used),
-//            --bf16-checkpoint (store the weights as bf16: half the size)
+//            --from DIR (continue pretraining a checkpoint instead of starting from scratch), --bf16-checkpoint (store the weights as bf16: half the size)
 using Microsoft.ML;
 using MLNet.Transformers;
 using MLNet.Transformers.Estimators;
@@ -23,6 +23,7 @@ bool longRun = args.Contains("--long"), bf16 = !args.Contains("--fp32");
 string output = args.SkipWhile(a => a != "--out").Skip(1).FirstOrDefault() ?? Path.GetFullPath("pretrained-bert");
 int? steps = args.SkipWhile(a => a != "--steps").Skip(1).FirstOrDefault() is { } s ? int.Parse(s) : null;
 string? brown = args.SkipWhile(a => a != "--brown").Skip(1).FirstOrDefault();
+string? from = args.SkipWhile(a => a != "--from").Skip(1).FirstOrDefault();
 var data = Path.Combine(AppContext.BaseDirectory, "data");
 var ml = new MLContext(seed: 1);
 
@@ -35,6 +36,7 @@ var corpus = ml.Data.LoadFromEnumerable(lines.Select(l => new TextRow { Text = l
 var options = new MaskedLanguageModelOptions
 {
     TextColumnName = "Text",
+    CheckpointDirectory = from,
     RowFormat = CorpusRowFormat.WikiTextLines,
     ModelConfig = longRun ? BertConfig.Mini() : BertConfig.Tiny(),
     VocabularySize = 8000,

@@ -66,6 +66,7 @@ var pairBaseline = ml.Transforms.Text.FeaturizeText("F1", "Sentence1").Append(ml
     .Append(ml.MulticlassClassification.Trainers.LbfgsMaximumEntropy("Label", "Features"));
 results.Add(("QNLI", "(d) ML.NET FeaturizeText + L-BFGS", ml.MulticlassClassification.Evaluate(pairBaseline.Fit(qnli.TrainSet).Transform(qnli.TestSet)).MicroAccuracy));
 
+#if NER
 // ---- Part-of-speech tagging on Brown: one tag per word, genre-stratified (the last file of each genre is the test set).
 var (posTrainRows, posTestRows) = BrownPos.Load(Path.Combine(data, "brown-pos"));
 posTrainRows = posTrainRows.Where(s => s.Words.Split(' ').Length <= 60).Take(posSentences).ToList();
@@ -82,6 +83,8 @@ var tagger = WithBar("Brown POS (a) pretrained", bar => ml.Transforms.Conversion
 var predicted = tagger.Transform(ml.Data.LoadFromEnumerable(posTestRows)).GetColumn<string[]>("PredictedTags").ToList();
 results.Add(("Brown POS", "(a) our pretrained BERT-Tiny, fine-tuned", BrownPos.WordAccuracy(posTestRows, predicted)));
 results.Add(("Brown POS", "most frequent tag per word", BrownPos.WordAccuracy(posTestRows, BrownPos.MostFrequentTag(posTrainRows, posTestRows))));
+
+#endif
 
 // ---- The table and the chart.
 var table = new Table().AddColumns("task", "model", "accuracy");
