@@ -5,8 +5,8 @@
 //   QNLI (sentence pairs, [CLS] question [SEP] sentence [SEP]) and part-of-speech tagging on the Brown corpus
 //   (NamedEntityRecognition, one tag per word) vs their baselines. Prints the table and saves it as a PNG chart.
 //
-//   dotnet run -c Release --project examples/TextClassification               # the full comparison
-//   dotnet run -c Release --project examples/TextClassification -- --quick    # smaller subsets and sweep
+//   dotnet run -c Release --project examples/TextClassification               # subsets sized for a few minutes on 2 cores
+//   dotnet run -c Release --project examples/TextClassification -- --full     # larger subsets and sweep
 //   options: --seed N (initialisation of new weights, dropout, data order; the data subsets stay the same)
 //
 // The checkpoint examples/data/bert-tiny-pretrained was made by examples/Pretraining (its README says how).
@@ -20,10 +20,10 @@ using MLNet.Transformers.Transforms;
 using ScottPlot;
 using Spectre.Console;
 
-bool quick = args.Contains("--quick");
+bool full = args.Contains("--full");
 int seed = args.SkipWhile(a => a != "--seed").Skip(1).FirstOrDefault() is { } seedArg ? int.Parse(seedArg) : 1;
-int sstRows = quick ? 8000 : 20000, sweepRows = quick ? 2000 : 5000, qnliRows = quick ? 1000 : 4000, posSentences = quick ? 2000 : 4000;
-double[] learningRates = quick ? [3e-4, 1e-3] : [1e-4, 3e-4, 1e-3];
+int sstRows = full ? 20000 : 8000, sweepRows = full ? 5000 : 2000, qnliRows = full ? 4000 : 1000, posSentences = full ? 4000 : 2000;
+double[] learningRates = full ? [1e-4, 3e-4, 1e-3] : [3e-4, 1e-3];
 int[] epochChoices = [1, 3];
 var data = Path.Combine(AppContext.BaseDirectory, "data");
 var pretrained = Path.Combine(data, "bert-tiny-pretrained");
