@@ -1,4 +1,5 @@
 using MLNet.Transformers.Models.Bert;
+using static TorchSharp.torch;
 
 namespace MLNet.Transformers.Benchmarks;
 
@@ -13,5 +14,19 @@ internal static class Flops
         double feedForward = 2 * h * i;          // intermediate and output dense
         double attention = 2 * t * h;            // q·kᵀ and probs·v, per query token
         return 2 * c.NumHiddenLayers * t * (projections + feedForward + attention);
+    }
+
+    /// <summary>
+    /// GFLOP/s of a plain (m × k)·(k × n) matmul in <paramref name="dtype"/>, median of 5 timings: the "peak" a model's
+    /// achieved GFLOP/s is compared with (measured in the same run, since the shared machine's speed varies).
+    /// </summary>
+    public static double MatmulGflops(ScalarType dtype, int m, int k, int n)
+    {
+        using var a = randn(m, k).to(dtype);
+        using var w = randn(k, n).to(dtype);
+        for (int i = 0; i < 3; i++) { using var _ = a.matmul(w); }
+        int repeats = Math.Max(1, (int)(2e10 / (2.0 * m * k * n)));   // ~20 GFLOP per timing
+        var times = Enumerable.Range(0, 5).Select(_ => Stopwatches.Time(() => { for (int i = 0; i < repeats; i++) { using var r = a.matmul(w); } }) / repeats);
+        return 2.0 * m * k * n / Stopwatches.Median(times) / 1e9;
     }
 }

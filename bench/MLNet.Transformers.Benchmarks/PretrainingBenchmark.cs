@@ -44,7 +44,7 @@ internal static class PretrainingBenchmark
         double flopsPerToken = TrainingFlopsPerToken(config, SequenceLength);
         double fp32 = results.Where(r => r.Name == "fp32").Average(r => r.TokensPerSecond);
         double bf16Rate = results.Where(r => r.Name == "bf16").Average(r => r.TokensPerSecond);
-        double peak32 = MatmulGflops(ScalarType.Float32), peak16 = MatmulGflops(ScalarType.BFloat16);
+        double peak32 = Flops.MatmulGflops(ScalarType.Float32, 2048, 256, 1024), peak16 = Flops.MatmulGflops(ScalarType.BFloat16, 2048, 256, 1024);
         Console.WriteLine();
         Console.WriteLine($"fp32: {fp32:F0} tokens/s = {fp32 * flopsPerToken / 1e9:F1} GFLOP/s ({fp32 * flopsPerToken / 1e9 / peak32:P0} of the fp32 matmul's {peak32:F0} GFLOP/s)");
         Console.WriteLine($"bf16: {bf16Rate:F0} tokens/s = {bf16Rate * flopsPerToken / 1e9:F1} GFLOP/s ({bf16Rate * flopsPerToken / 1e9 / peak16:P0} of the bf16 matmul's {peak16:F0} GFLOP/s)");
@@ -55,13 +55,4 @@ internal static class PretrainingBenchmark
     // ~15% masked positions; NSP and embeddings are negligible.
     private static double TrainingFlopsPerToken(BertConfig c, int t) =>
         3 * (Flops.BertForwardPerSequence(c, t) / t + 0.15 * 2.0 * (c.HiddenSize * c.HiddenSize + c.HiddenSize * c.VocabSize));
-
-    private static double MatmulGflops(ScalarType dtype)
-    {
-        using var a = randn(2048, 256).to(dtype);
-        using var w = randn(256, 1024).to(dtype);
-        for (int i = 0; i < 3; i++) { using var _ = a.matmul(w); }
-        var times = Enumerable.Range(0, 5).Select(_ => Stopwatches.Time(() => { for (int i = 0; i < 20; i++) { using var r = a.matmul(w); } }) / 20);
-        return 2.0 * 2048 * 256 * 1024 / Stopwatches.Median(times) / 1e9;
-    }
 }

@@ -6,6 +6,9 @@
 //   dotnet run -c Release --project examples/Pretraining                 # BERT-Tiny, 8000 bf16 steps: ~9 minutes on 2 cores
 //   dotnet run -c Release --project examples/Pretraining -- --long       # BERT-Mini, 10 epochs (hours)
 //   options: --fp32 (no bf16 mixed precision), --steps N (optimizer steps), --out DIR (checkpoint and plot; default ./pretrained-bert)
+//            --brown DIR (also the Brown corpus, tags stripped, minus the POS test files of examples/TextClassification),
+//            --sst2 (also SST-2's training sentences: task-adaptive pretraining; the dev set is never used),
+//            --from DIR (continue pretraining a checkpoint instead of starting from scratch), --bf16-checkpoint (store the weights as bf16: half the size)
 using Microsoft.ML;
 using MLNet.Transformers;
 using MLNet.Transformers.Estimators;
@@ -19,16 +22,21 @@ using Spectre.Console;
 bool longRun = args.Contains("--long"), bf16 = !args.Contains("--fp32");
 string output = args.SkipWhile(a => a != "--out").Skip(1).FirstOrDefault() ?? Path.GetFullPath("pretrained-bert");
 int? steps = args.SkipWhile(a => a != "--steps").Skip(1).FirstOrDefault() is { } s ? int.Parse(s) : null;
+string? brown = args.SkipWhile(a => a != "--brown").Skip(1).FirstOrDefault();
+string? from = args.SkipWhile(a => a != "--from").Skip(1).FirstOrDefault();
 var data = Path.Combine(AppContext.BaseDirectory, "data");
 var ml = new MLContext(seed: 1);
 
 // WikiText lines: " = Title = " starts an article; each article is a document of sentences (for NSP pairs).
 var lines = File.ReadLines(Path.Combine(data, "wikitext-2", "test.txt")).Concat(File.ReadLines(Path.Combine(data, "wikitext-2", "valid.txt")));
+if (brown is not null) lines = lines.Concat(ExtraText.Brown(brown));
+if (args.Contains("--sst2")) lines = lines.Concat(ExtraText.Sst2(Path.Combine(data, "sst2-train.tsv")));
 var corpus = ml.Data.LoadFromEnumerable(lines.Select(l => new TextRow { Text = l }));
 
 var options = new MaskedLanguageModelOptions
 {
     TextColumnName = "Text",
+    CheckpointDirectory = from,
     RowFormat = CorpusRowFormat.WikiTextLines,
     ModelConfig = longRun ? BertConfig.Mini() : BertConfig.Tiny(),
     VocabularySize = 8000,
@@ -53,7 +61,8 @@ var losses = new List<(int Step, double Loss)>();
 var validation = new List<(int Step, double Loss)>();
 var estimator = ml.Transforms.Text.PretrainMaskedLanguageModel(options);
 FillMaskTransformer model = null!;
-AnsiConsole.MarkupLine($"[bold]Pretraining {(longRun ? "BERT-Mini" : "BERT-Tiny")} on WikiText-2[/] ({(bf16 ? "bf16" : "fp32")})");
+AnsiConsole.MarkupLine($"[bold]Pretraining {(longRun ? "BERT-Mini" : "BERT-Tiny")} on WikiText-2{(brown is null ? "" : " + Brown")}{(args.Contains("--sst2") ? " + SST-2 train" : "")}[/] ({(bf16 ? "bf16" : "fp32")})");
+var clock = System.Diagnostics.Stopwatch.StartNew();
 AnsiConsole.Progress().Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
     .Start(ctx =>
     {
@@ -74,7 +83,8 @@ var metrics = estimator.LastValidationMetrics!;
 AnsiConsole.MarkupLine($"validation: masked-token accuracy [bold]{metrics.MaskedTokenAccuracy:P1}[/], perplexity [bold]{metrics.Perplexity:F1}[/], NSP accuracy {metrics.NextSentenceAccuracy:P1}; {result.TokensPerSecond:F0} tokens/s");
 
 model.SaveCheckpoint(output);
-AnsiConsole.MarkupLine($"checkpoint saved to [bold]{output}[/] (HF BertForPreTraining layout)");
+if (args.Contains("--bf16-checkpoint")) ExtraText.StoreAsBf16(Path.Combine(output, "model.safetensors"));
+AnsiConsole.MarkupLine($"checkpoint saved to [bold]{output}[/] (HF BertForPreTraining layout) after {result.StepsRun} steps, {clock.Elapsed.TotalMinutes:F1} min");
 
 // "Before": the same architecture and vocabulary with HF's random initialisation, loaded for fill-mask with MaxEpochs = 0.
 var random = Path.Combine(output, "random-init");
