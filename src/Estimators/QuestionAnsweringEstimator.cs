@@ -132,7 +132,7 @@ public sealed class QuestionAnsweringEstimator : IEstimator<QuestionAnsweringTra
             if (example.Geometry.StrideReduced && example.Windows.Count > 1) reducedStride++;
             foreach (var window in example.Windows)
             {
-                var (s, e) = hasAnswer ? QuestionAnsweringTask.Target(window, example.ContextTokens, index, index + answer.Length) : (0, 0);
+                var (s, e) = hasAnswer ? window.AnswerPositions(example.ContextTokens, index, index + answer.Length) : (0, 0);
                 windows.Add(new QaTrainingWindow(window, s, e));
             }
         }

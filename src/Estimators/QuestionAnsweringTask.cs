@@ -51,21 +51,4 @@ internal sealed class QuestionAnsweringTask(BertForQuestionAnswering model, IRea
         }
         return new ValidationResult(total / validation.Count, new Dictionary<string, double>());
     }
-
-    /// <summary>
-    /// The target of one window as HF's run_qa.py computes it: the last context token starting at or before the answer's
-    /// first character and the first one ending at or after its last character, or (0, 0) = [CLS] when the answer is not
-    /// wholly inside the window (or there is none).
-    /// </summary>
-    public static (int Start, int End) Target(QaWindow window, TokenizedText context, int answerStart, int answerEnd)
-    {
-        if (answerStart < 0 || answerEnd <= answerStart || window.ContextLength == 0) return (0, 0);
-        int first = window.ContextOffset, last = window.ContextOffset + window.ContextLength - 1;
-        if (context.Offsets[first].Start > answerStart || context.Offsets[last].End < answerEnd) return (0, 0);
-        int s = first;
-        while (s + 1 <= last && context.Offsets[s + 1].Start <= answerStart) s++;
-        int e = last;
-        while (e - 1 >= first && context.Offsets[e - 1].End >= answerEnd) e--;
-        return (window.ContextStart + s - first, window.ContextStart + e - first);
-    }
 }

@@ -41,4 +41,22 @@ public sealed record QaWindow(int[] InputIds, int[] TokenTypeIds, int ContextSta
 
     /// <summary>Index in the context's tokens of the token at sequence position <paramref name="position"/>.</summary>
     public int ContextTokenAt(int position) => ContextOffset + position - ContextStart;
+
+    /// <summary>
+    /// This window's training target for the answer at characters [answerStart, answerEnd), as HF's run_qa.py computes it
+    /// (sequence positions): the last context token starting at or before the answer's
+    /// first character and the first one ending at or after its last character, or (0, 0) = [CLS] when the answer is not
+    /// wholly inside the window (or there is none).
+    /// </summary>
+    public (int Start, int End) AnswerPositions(TokenizedText context, int answerStart, int answerEnd)
+    {
+        if (answerStart < 0 || answerEnd <= answerStart || ContextLength == 0) return (0, 0);
+        int first = ContextOffset, last = ContextOffset + ContextLength - 1;
+        if (context.Offsets[first].Start > answerStart || context.Offsets[last].End < answerEnd) return (0, 0);
+        int s = first;
+        while (s + 1 <= last && context.Offsets[s + 1].Start <= answerStart) s++;
+        int e = last;
+        while (e - 1 >= first && context.Offsets[e - 1].End >= answerEnd) e--;
+        return (ContextStart + s - first, ContextStart + e - first);
+    }
 }

@@ -176,6 +176,29 @@ public sealed class QaSpanTests
         Assert.AreEqual(alone.Score, answer.Score, 1e-6f);
     }
 
+    [TestMethod]
+    public void TrainingTarget_IsTheAnswersTokensInTheWindowsThatHoldItWhole_ElseCls()
+    {
+        var filler = string.Join(" ", Enumerable.Repeat("the river runs past the old mill", 12));
+        string context = filler + " and a striped zebra appeared at dawn .";
+        int start = context.IndexOf("striped zebra", StringComparison.Ordinal), end = start + "striped zebra".Length;
+        var encoder = new QaEncoder(Tokenizer, maxSequenceLength: 40, documentStride: 12, maxQuestionLength: 64);
+        var example = encoder.Encode("what appeared?", context);
+        Assert.IsTrue(example.Windows.Count >= 3);
+        int holding = 0;
+        foreach (var window in example.Windows)
+        {
+            var (s, e) = window.AnswerPositions(example.ContextTokens, start, end);
+            var t = example.ContextTokens;
+            bool whole = t.Offsets[window.ContextOffset].Start <= start && t.Offsets[window.ContextOffset + window.ContextLength - 1].End >= end;
+            if (!whole) { Assert.AreEqual((0, 0), (s, e), "[CLS] when the answer is not wholly inside"); continue; }
+            holding++;
+            Assert.AreEqual("striped zebra", context[t.Offsets[window.ContextTokenAt(s)].Start..t.Offsets[window.ContextTokenAt(e)].End]);
+        }
+        Assert.IsTrue(holding >= 1);
+        Assert.AreEqual((0, 0), example.Windows[0].AnswerPositions(example.ContextTokens, -1, 0), "no answer → [CLS]");
+    }
+
     internal static QuestionAnswer[] Answers(string question, string context, Func<QaWindow, (float[] Start, float[] End)> logits,
         int topK, bool allowNoAnswer, QaEncoder? encoder = null)
     {
