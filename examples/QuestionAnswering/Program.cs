@@ -1,6 +1,6 @@
 // Extractive question answering on SQuAD v1.1: fine-tune a small pretrained BERT with the QuestionAnswer trainer, then
 // compare exact match / F1 on held-out articles with a sentence-overlap baseline and with the same model from random init.
-//   dotnet run -c Release --project examples/QuestionAnswering [-- --checkpoint DIR] [--questions N] [--epochs N] [--max-length N] [--no-random]
+//   dotnet run -c Release --project examples/QuestionAnswering [-- --checkpoint DIR] [--questions N] [--epochs N] [--max-length N] [--init both|pretrained|random] [--out DIR]
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using MLNet.Transformers;
@@ -47,7 +47,9 @@ using (var init = new BertForQuestionAnswering(config))
 var results = new List<(string Name, QuestionAnsweringMetrics Metrics)> { ("sentence overlap", baseline) };
 var curves = new List<(string Name, List<(int Step, double Loss)> Losses)>();
 QuestionAnsweringTransformer? best = null;
-foreach (var (name, from) in args.Contains("--no-random") ? new[] { ("pretrained", checkpoint) } : new[] { ("pretrained", checkpoint), ("random init", randomInit) })
+string initFrom = Arg("--init", "both");   // both | pretrained | random
+var starts = new[] { ("pretrained", checkpoint), ("random init", randomInit) }.Where(s => initFrom == "both" || s.Item1.StartsWith(initFrom, StringComparison.Ordinal));
+foreach (var (name, from) in starts)
 {
     var losses = new List<(int Step, double Loss)>();
     var options = new QuestionAnsweringOptions

@@ -30,7 +30,7 @@ public static class QuestionAnsweringCatalog
         string checkpointDirectory, string contextColumnName = "Context", string questionColumnName = "Question",
         string trainingAnswerColumnName = "TrainingAnswer", string answerIndexColumnName = "AnswerIndex",
         string predictedAnswerColumnName = "Answer", string scoreColumnName = "Score", int topK = 3, int batchSize = 4, int maxEpochs = 10,
-        IDataView validationSet = null!)
+        IDataView? validationSet = null)
         => QuestionAnswer(catalog, new QuestionAnsweringOptions
         {
             CheckpointDirectory = checkpointDirectory, ContextColumnName = contextColumnName, QuestionColumnName = questionColumnName,
