@@ -2,6 +2,7 @@
 //   dotnet run -c Release --project bench/MLNet.Transformers.Benchmarks -- embedding [rounds] [sentences]
 //   dotnet run -c Release --project bench/MLNet.Transformers.Benchmarks -- pretraining [steps]
 //   dotnet run -c Release --project bench/MLNet.Transformers.Benchmarks -- finetuning [steps per round] [batch] [rounds]
+//   dotnet run -c Release --project bench/MLNet.Transformers.Benchmarks -- qa [questions] [rounds]
 using MLNet.Transformers.Benchmarks;
 
 var rest = args.Skip(1).ToArray();
@@ -10,6 +11,7 @@ switch (args.FirstOrDefault() ?? "embedding")
     case "embedding": EmbeddingBenchmark.Run(rest); break;
     case "pretraining": PretrainingBenchmark.Run(rest); break;
     case "finetuning": FineTuningBenchmark.Run(rest); break;
-    default: Console.Error.WriteLine("usage: [embedding [rounds] [sentences] | pretraining [steps] | finetuning [steps] [batch] [rounds]]"); return 2;
+    case "qa": QaBenchmark.Run(rest); break;
+    default: Console.Error.WriteLine("usage: [embedding [rounds] [sentences] | pretraining [steps] | finetuning [steps] [batch] [rounds] | qa [questions] [rounds]]"); return 2;
 }
 return 0;

@@ -18,11 +18,11 @@ internal static class MLNetInternals
     /// <summary>The environment behind a catalog such as <c>mlContext.Transforms.Text</c> (internal in ML.NET).</summary>
     internal static IHostEnvironment GetEnvironment(TransformsCatalog.TextTransforms catalog) => catalog.GetEnvironment();
 
-    /// <summary>The environment behind <c>mlContext.Transforms</c>.</summary>
-    internal static IHostEnvironment GetEnvironment(TransformsCatalog catalog) => catalog.GetEnvironment();
-
     /// <summary>The environment behind a trainers catalog such as <c>mlContext.MulticlassClassification.Trainers</c>.</summary>
     internal static IHostEnvironment GetEnvironment(TrainCatalogBase.CatalogInstantiatorBase catalog) => catalog.GetEnvironment();
+
+    /// <summary>The environment behind <c>mlContext.Transforms</c>.</summary>
+    internal static IHostEnvironment GetEnvironment(TransformsCatalog catalog) => catalog.GetEnvironment();
 
     /// <summary>The seed an MLContext was created with (null when none); IHostEnvironmentInternal is internal in ML.NET.</summary>
     internal static int? GetSeed(IHostEnvironment env) => (env as IHostEnvironmentInternal)?.Seed;

@@ -134,6 +134,13 @@ public sealed class BertWordPieceTokenizer : IEncoderTokenizer
     /// <summary>WordPiece ids of a text without special tokens (what pretraining packs into sequences).</summary>
     public int[] Tokenize(string text) => Pieces(text).Select(p => p.Id).ToArray();
 
+    /// <summary>
+    /// WordPiece ids of a text without special tokens, each with its character span in the original text and whether it
+    /// starts a word (a piece of the pre-tokenizer: text split on whitespace and punctuation, each CJK character alone).
+    /// </summary>
+    internal IReadOnlyList<(int Id, int Start, int End, bool WordStart)> TokenizeWithOffsets(string text) =>
+        Pieces(text).Select(p => (p.Id, p.Start, p.End, p.WordStart)).ToList();
+
     /// <summary>Encodes a text, or a pair, with special tokens, truncation to <paramref name="maxLength"/> (longest-first for pairs, as HF) and optional padding.</summary>
     public BertEncoding Encode(string text, string? textPair = null, int maxLength = 512, bool padToMaxLength = false)
     {

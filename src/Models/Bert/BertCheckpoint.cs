@@ -136,14 +136,17 @@ public static class BertCheckpoint
         ProblemType = labels.IsRegression ? "regression" : config.ProblemType is "regression" ? null : config.ProblemType,
     };
 
-    /// <summary>Loads <see cref="BertForQuestionAnswering"/>; the span head starts fresh when the checkpoint has none.</summary>
-    public static BertForQuestionAnswering LoadForQuestionAnswering(string directory)
+    /// <summary>
+    /// Loads <see cref="BertForQuestionAnswering"/>; the span head starts fresh when the checkpoint has none, unless
+    /// <paramref name="allowFreshHead"/> is false (answering with a checkpoint as it is), which makes a missing head an error.
+    /// </summary>
+    public static BertForQuestionAnswering LoadForQuestionAnswering(string directory, bool allowFreshHead = true)
     {
         var config = ReadConfigMatchingWeights(directory);
         return ModuleDisposal.Build(() => new BertForQuestionAnswering(config), model =>
         {
             BertInitializer.Initialize(model, config);
-            LoadWeights(model, directory, encoderPrefixed: true, mayStayFresh: k => k.StartsWith("qa_outputs.", StringComparison.Ordinal));
+            LoadWeights(model, directory, encoderPrefixed: true, mayStayFresh: k => allowFreshHead && k.StartsWith("qa_outputs.", StringComparison.Ordinal));
         });
     }
 

@@ -1,0 +1,120 @@
+using Microsoft.ML.Data;
+using Microsoft.ML.Runtime;
+using MLNet.Transformers.Models;
+using MLNet.Transformers.Models.Bert;
+using MLNet.Transformers.Persistence;
+using MLNet.Transformers.Tokenization;
+using MLNet.Transformers.Transforms.Infrastructure;
+using TorchSharp;
+
+namespace MLNet.Transformers.Transforms;
+
+/// <summary>
+/// Extractive question answering with a <see cref="BertForQuestionAnswering"/> as an ML.NET transformer: for each
+/// (context, question) row, the top-k distinct answers (exact substrings of the context) and their scores, computed as
+/// HF's question-answering pipeline does (overlapping windows over long contexts, masked softmax, word-aligned spans).
+/// Returned by <c>mlContext.MulticlassClassification.Trainers.QuestionAnswer</c>; <see cref="SaveCheckpoint"/> writes HF layout.
+/// </summary>
+public sealed class QuestionAnsweringTransformer : BatchedTransformerBase, ILoadableTransformer<QuestionAnsweringTransformer>
+{
+    private const string SettingsItem = "Settings.json";
+    private const string CheckpointItem = "Checkpoint";
+    private readonly BertForQuestionAnswering model;
+    private readonly BertWordPieceTokenizer tokenizer;
+    private readonly QuestionAnsweringPredictor predictor;
+
+    /// <summary>Wraps a trained (or loaded) model; the transformer takes ownership of it.</summary>
+    internal QuestionAnsweringTransformer(QuestionAnsweringSettings settings, BertForQuestionAnswering model, BertWordPieceTokenizer tokenizer) : base(settings.BatchSize)
+    {
+        Settings = settings;
+        this.model = model;
+        this.tokenizer = tokenizer;
+        var device = DeviceName.Parse(settings.Device);
+        model.to(device);
+        model.eval();
+        var encoder = new QaEncoder(tokenizer, settings.MaxSequenceLength, settings.DocumentStride, settings.MaxQuestionLength);
+        predictor = new QuestionAnsweringPredictor(model, encoder, settings.TopK, settings.MaxAnswerLength, settings.AllowNoAnswer, settings.BatchSize, device);
+        (InputColumns, OutputColumns) = Columns(settings);
+    }
+
+    /// <summary>What a transformer with these settings reads and appends (its estimator checks schemas with it too).</summary>
+    internal static (InputColumnSpec[] Inputs, OutputColumnSpec[] Outputs) Columns(QuestionAnsweringSettings settings)
+    {
+        var outputs = new List<OutputColumnSpec>
+        {
+            new(settings.AnswerColumnName, new VectorDataViewType(TextDataViewType.Instance)),
+            new(settings.ScoreColumnName, new VectorDataViewType(NumberDataViewType.Single)),
+        };
+        if (settings.AnswerStartColumnName is { } start) outputs.Add(new(start, new VectorDataViewType(NumberDataViewType.Int32)));
+        return ([new(settings.ContextColumnName, TextDataViewType.Instance), new(settings.QuestionColumnName, TextDataViewType.Instance)], outputs.ToArray());
+    }
+
+    /// <summary>The settings this transformer was built with.</summary>
+    public QuestionAnsweringSettings Settings { get; }
+
+    /// <summary>The model (encoder + <c>qa_outputs</c> span head).</summary>
+    public BertForQuestionAnswering Model => model;
+
+    /// <summary>The WordPiece tokenizer of the model.</summary>
+    public BertWordPieceTokenizer Tokenizer => tokenizer;
+
+    /// <inheritdoc/>
+    public override IReadOnlyList<InputColumnSpec> InputColumns { get; }
+
+    /// <inheritdoc/>
+    public override IReadOnlyList<OutputColumnSpec> OutputColumns { get; }
+
+    /// <summary>Answers questions directly, without an IDataView: per row, the top-k answers best first.</summary>
+    public IReadOnlyList<QuestionAnswer[]> Predict(IReadOnlyList<string> questions, IReadOnlyList<string> contexts)
+    {
+        using var use = UseModel();
+        ArgumentNullException.ThrowIfNull(questions);
+        ArgumentNullException.ThrowIfNull(contexts);
+        if (questions.Count != contexts.Count) throw new ArgumentException($"{questions.Count} questions for {contexts.Count} contexts.", nameof(contexts));
+        return predictor.Predict(questions, contexts);
+    }
+
+    /// <inheritdoc/>
+    protected internal override void MapBatch(RowBatch batch)
+    {
+        var contexts = batch.GetInput<string>(Settings.ContextColumnName).Select(t => t ?? "").ToArray();
+        var questions = batch.GetInput<string>(Settings.QuestionColumnName).Select(t => t ?? "").ToArray();
+        var results = predictor.Predict(questions, contexts);
+        batch.SetOutput(Settings.AnswerColumnName, results.Select(r => r.Select(a => a.Text).ToArray()).ToArray());
+        batch.SetOutput(Settings.ScoreColumnName, results.Select(r => r.Select(a => a.Score).ToArray()).ToArray());
+        if (Settings.AnswerStartColumnName is { } start)
+            batch.SetOutput(start, results.Select(r => r.Select(a => a.Start).ToArray()).ToArray());
+    }
+
+    /// <summary>
+    /// Writes the model in Hugging Face <c>BertForQuestionAnswering</c> layout: config.json, model.safetensors
+    /// (<c>bert.…</c> and <c>qa_outputs.…</c>), vocab.txt and tokenizer_config.json.
+    /// </summary>
+    public void SaveCheckpoint(string directory)
+    {
+        using var use = UseModel();
+        BertCheckpoint.Save(model, model.Bert.Config, directory, "BertForQuestionAnswering");
+        tokenizer.SaveVocabulary(Path.Combine(directory, "vocab.txt"));
+        tokenizer.SaveConfig(Path.Combine(directory, "tokenizer_config.json"));
+    }
+
+    /// <inheritdoc/>
+    protected override void SavePayload(TransformerPayloadWriter writer)
+    {
+        writer.WriteJson(SettingsItem, Settings);
+        writer.WriteDirectory(CheckpointItem, SaveCheckpoint);
+    }
+
+    /// <summary>Recreates the transformer from an ML.NET model (called by <c>mlContext.Model.Load</c>).</summary>
+    public static QuestionAnsweringTransformer Load(IHostEnvironment env, TransformerPayloadReader payload)
+    {
+        var settings = payload.ReadJson<QuestionAnsweringSettings>(SettingsItem);
+        using var checkpoint = payload.RestoreDirectory(CheckpointItem);
+        var tokenizer = BertWordPieceTokenizer.FromDirectory(checkpoint.Path);
+        var model = BertCheckpoint.LoadForQuestionAnswering(checkpoint.Path, allowFreshHead: false);
+        return new QuestionAnsweringTransformer(settings, model, tokenizer);
+    }
+
+    /// <summary>Releases the model's native memory (called once by <c>Dispose</c>, after every forward pass in flight has ended).</summary>
+    protected override void DisposeModel() => model.DisposeWithWeights();
+}
