@@ -3,15 +3,18 @@ using MLNet.Transformers.FreshProcess;
 
 // Usage: dotnet MLNet.Transformers.FreshProcess.dll <model.zip> [--vector COLUMN]
 // Loads the model with a fresh MLContext and prints one line per sample row (see ProbeData.Format), or, with --vector,
-// the float vector column COLUMN of each row (round-trip format), for any of the library's transformers.
-if (args.Length is not (1 or 3) || (args.Length == 3 && args[1] != "--vector"))
+// the float vector column COLUMN of each row (round-trip format), for any of the library's transformers; with --column,
+// any text/float/int (vector) column, one escaped line per row.
+if (args.Length is not (1 or 3) || (args.Length == 3 && args[1] is not ("--vector" or "--column")))
 {
-    Console.Error.WriteLine("usage: MLNet.Transformers.FreshProcess <model.zip> [--vector COLUMN]");
+    Console.Error.WriteLine("usage: MLNet.Transformers.FreshProcess <model.zip> [--vector COLUMN | --column COLUMN]");
     return 2;
 }
 var mlContext = new MLContext(seed: 1);
 ITransformer model = mlContext.Model.Load(args[0], out _);
-var lines = args.Length == 3
+var lines = args.Length == 3 && args[1] == "--column"
+    ? ProbeColumns.Format(model.Transform(ProbeData.Sample(mlContext)), args[2])
+    : args.Length == 3
     ? ProbeData.FormatVector(model.Transform(ProbeData.Sample(mlContext)), args[2])
     : ProbeData.Format(model.Transform(ProbeData.Sample(mlContext)));
 foreach (string line in lines)
