@@ -48,10 +48,11 @@ public static class ByteLevelBpeTrainer
         var merges = new List<string>();
         while (vocabulary.Count < vocabularySize - 1)
         {
-            var best = pairCounts.Where(kv => kv.Value > 0)
-                .OrderByDescending(kv => kv.Value).ThenBy(kv => kv.Key.Item1, StringComparer.Ordinal).ThenBy(kv => kv.Key.Item2, StringComparer.Ordinal)
-                .Select(kv => kv.Key).FirstOrDefault();
-            if (best == default || pairCounts[best] < 2) break;                        // nothing repeats: more merges would only memorise
+            (string, string) best = default;
+            long bestCount = 1;                                                     // a pair must repeat: merging a one-off only memorises
+            foreach (var (pair, count) in pairCounts)
+                if (count > bestCount || (count == bestCount && best != default && Before(pair, best))) { best = pair; bestCount = count; }
+            if (best == default) break;
             string merged = best.Item1 + best.Item2;
             merges.Add($"{best.Item1} {best.Item2}");
             vocabulary.TryAdd(merged, vocabulary.Count);
@@ -70,6 +71,12 @@ public static class ByteLevelBpeTrainer
         var vocabJson = JsonSerializer.SerializeToUtf8Bytes(vocabulary);
         var mergesText = Encoding.UTF8.GetBytes("#version: 0.2\n" + string.Join("\n", merges) + "\n");
         return Gpt2BpeTokenizer.FromContents(vocabJson, mergesText);
+    }
+
+    private static bool Before((string, string) a, (string, string) b)
+    {
+        int first = string.CompareOrdinal(a.Item1, b.Item1);
+        return first < 0 || (first == 0 && string.CompareOrdinal(a.Item2, b.Item2) < 0);
     }
 
     /// <summary>GPT-2's <c>bytes_to_unicode</c>, indexed by byte: printable bytes map to themselves, the others to U+0100 onwards.</summary>
