@@ -1,4 +1,3 @@
-using MLNet.Transformers.Models.Gpt2;
 using static TorchSharp.torch;
 
 namespace MLNet.Transformers.Generation;

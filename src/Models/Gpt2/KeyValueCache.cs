@@ -1,23 +1,12 @@
+using MLNet.Transformers.Generation;
 using static TorchSharp.torch;
 
 namespace MLNet.Transformers.Models.Gpt2;
 
 /// <summary>
-/// What a decoder keeps between generation steps. The generation loop only creates, reorders (beam search) and disposes it;
-/// the decoder decides what it holds.
-/// </summary>
-public interface IDecoderCache : IDisposable
-{
-    /// <summary>Positions already seen (the length of the cached keys).</summary>
-    int Length { get; }
-
-    /// <summary>Keeps rows <paramref name="rows"/> (int64, new batch order) — beam search's reordering.</summary>
-    void Reorder(Tensor rows);
-}
-
-/// <summary>
 /// Per-layer keys and values of the positions seen so far, (B, n_kv_head, S, head_dim) each: with it a generation step
 /// computes one new position and attends over the stored ones. The cache owns its tensors (outside any dispose scope).
+/// Nothing in it is GPT-2 specific: any decoder with per-layer self-attention can use it.
 /// </summary>
 public sealed class KeyValueCache : IDecoderCache
 {
