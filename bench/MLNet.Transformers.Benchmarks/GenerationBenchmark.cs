@@ -12,7 +12,7 @@ namespace MLNet.Transformers.Benchmarks;
 /// fp32 and bf16 alternated, on tiny Shakespeare) with its fraction of the matmul peak measured in the same run; then greedy
 /// generation tokens/s with and without the KV cache at 32/128/512 new tokens (same model shape, GPT-2's 50,257 vocabulary,
 /// random weights, an 8-token prompt).
-///   dotnet run -c Release --project bench/MLNet.Transformers.Benchmarks -- generation [steps]
+///   dotnet run -c Release --project bench/MLNet.Transformers.Benchmarks -- generation [steps] [lengths, e.g. 32,128,512]
 /// </summary>
 internal static class GenerationBenchmark
 {
@@ -23,8 +23,11 @@ internal static class GenerationBenchmark
         int steps = args.Length > 0 ? int.Parse(args[0]) : 30;
         const int Block = 128, Batch = 16;
         var ml = new MLContext(seed: 1);
-        var speeches = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "data", "tinyshakespeare.txt")).Split("\n\n").Select(s => new TextRow { Text = s });
+        var speeches = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "data", "tinyshakespeare.txt")).Split("\n\n").Select(s => new TextRow { Text = s }).ToList();
         var corpus = ml.Data.LoadFromEnumerable(speeches);
+        // One byte-level BPE for all four runs (training it is not what is measured).
+        var tokenizerDirectory = Path.Combine(Path.GetTempPath(), "mlnet-transformers-bench-bpe");
+        Tokenization.ByteLevelBpeTrainer.Train(speeches.Select(s => s.Text), 2000).Save(tokenizerDirectory, Block);
         var config = Gpt2Config.Small() with { NPositions = Block };
 
         var results = new List<(string Name, double TokensPerSecond)>();
@@ -32,7 +35,7 @@ internal static class GenerationBenchmark
         {
             var estimator = ml.Transforms.Text.PretrainCausalLanguageModel(new CausalLanguageModelOptions
             {
-                ModelConfig = config, VocabularySize = 2000, BlockSize = Block, BatchSize = Batch, MaxEpochs = 10, ValidationFraction = 0,
+                ModelConfig = config, TokenizerDirectory = tokenizerDirectory, BlockSize = Block, BatchSize = Batch, MaxEpochs = 10, ValidationFraction = 0,
                 Training = new TrainerOptions { MaxSteps = steps, LearningRate = 1e-3, UseBf16 = bf16, Seed = 1 },
             });
             using var model = estimator.Fit(corpus);
@@ -57,7 +60,8 @@ internal static class GenerationBenchmark
         int[] prompt = [464, 2068, 7586, 21831, 18045, 625, 262, 16931];
         Console.WriteLine();
         Console.WriteLine("new tokens | with cache tokens/s | without cache tokens/s | speed-up");
-        foreach (int length in new[] { 32, 128, 512 })
+        var lengths = args.Length > 1 ? args[1].Split(',').Select(int.Parse).ToArray() : [32, 128, 512];
+        foreach (int length in lengths)
         {
             double Rate(bool cache)
             {
