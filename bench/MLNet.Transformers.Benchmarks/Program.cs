@@ -3,6 +3,7 @@
 //   dotnet run -c Release --project bench/MLNet.Transformers.Benchmarks -- pretraining [steps]
 //   dotnet run -c Release --project bench/MLNet.Transformers.Benchmarks -- finetuning [steps per round] [batch] [rounds]
 //   dotnet run -c Release --project bench/MLNet.Transformers.Benchmarks -- qa [questions] [rounds]
+//   dotnet run -c Release --project bench/MLNet.Transformers.Benchmarks -- generation [steps]
 using MLNet.Transformers.Benchmarks;
 
 var rest = args.Skip(1).ToArray();
@@ -12,6 +13,7 @@ switch (args.FirstOrDefault() ?? "embedding")
     case "pretraining": PretrainingBenchmark.Run(rest); break;
     case "finetuning": FineTuningBenchmark.Run(rest); break;
     case "qa": QaBenchmark.Run(rest); break;
-    default: Console.Error.WriteLine("usage: [embedding [rounds] [sentences] | pretraining [steps] | finetuning [steps] [batch] [rounds] | qa [questions] [rounds]]"); return 2;
+    case "generation": GenerationBenchmark.Run(rest); break;
+    default: Console.Error.WriteLine("usage: [embedding [rounds] [sentences] | pretraining [steps] | finetuning [steps] [batch] [rounds] | qa [questions] [rounds] | generation [steps]]"); return 2;
 }
 return 0;

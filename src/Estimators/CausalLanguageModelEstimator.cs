@@ -1,0 +1,139 @@
+using TorchSharp;
+using Microsoft.ML;
+using Microsoft.ML.Runtime;
+using MLNet.Transformers.Models.Gpt2;
+using MLNet.Transformers.Tokenization;
+using MLNet.Transformers.Training;
+using MLNet.Transformers.Transforms;
+using MLNet.Transformers.Transforms.Infrastructure;
+using static TorchSharp.torch;
+
+namespace MLNet.Transformers.Estimators;
+
+/// <summary>
+/// Pretrains (or continues pretraining) a GPT-2-style decoder on raw text with next-token prediction and returns a
+/// <see cref="CausalLanguageModelTransformer"/> that scores text; its <see cref="CausalLanguageModelTransformer.SaveCheckpoint"/>
+/// writes an HF <c>GPT2LMHeadModel</c> checkpoint that <c>GenerateText</c> loads. Use it through
+/// <c>mlContext.Transforms.Text.PretrainCausalLanguageModel</c>.
+/// </summary>
+public sealed class CausalLanguageModelEstimator : IEstimator<CausalLanguageModelTransformer>
+{
+    private readonly IHostEnvironment env;
+    private readonly CausalLanguageModelOptions options;
+
+    internal CausalLanguageModelEstimator(IHostEnvironment env, CausalLanguageModelOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentException.ThrowIfNullOrWhiteSpace(options.TextColumnName, nameof(options.TextColumnName));
+        ArgumentNullException.ThrowIfNull(options.Training, nameof(options.Training));
+        ArgumentNullException.ThrowIfNull(options.ModelConfig, nameof(options.ModelConfig));
+        if (options.CheckpointDirectory is not null && !Directory.Exists(options.CheckpointDirectory))
+            throw new ArgumentException($"CheckpointDirectory '{options.CheckpointDirectory}' does not exist.", nameof(options));
+        if (options.TokenizerDirectory is not null && !Directory.Exists(options.TokenizerDirectory))
+            throw new ArgumentException($"TokenizerDirectory '{options.TokenizerDirectory}' does not exist.", nameof(options));
+        if (options.CheckpointDirectory is null && (options.MaxEpochs == 0 || options.Training.MaxSteps is 0))
+            throw new ArgumentException("MaxEpochs = 0 needs a CheckpointDirectory: a model trained from scratch must train.", nameof(options));
+        if (options.BlockSize < 2) throw new ArgumentOutOfRangeException(nameof(options), options.BlockSize, "BlockSize must be at least 2.");
+        if (options.BatchSize < 1) throw new ArgumentOutOfRangeException(nameof(options), options.BatchSize, "BatchSize must be at least 1.");
+        if (options.MaxEpochs < 0) throw new ArgumentOutOfRangeException(nameof(options), options.MaxEpochs, "MaxEpochs must not be negative.");
+        if (options.ValidationFraction is < 0 or >= 1) throw new ArgumentOutOfRangeException(nameof(options), options.ValidationFraction, "ValidationFraction must be in [0, 1).");
+        this.env = env;
+        this.options = options;
+    }
+
+    /// <summary>What the last <see cref="Fit"/> trained: loss history, validation history, tokens/s (null if it did not train).</summary>
+    public TrainingResult? LastTrainingResult { get; private set; }
+
+    /// <summary>Validation perplexity after the last <see cref="Fit"/>, or null without validation data.</summary>
+    public double? LastValidationPerplexity { get; private set; }
+
+    private CausalLanguageModelSettings Settings => new(options.TextColumnName, options.LogLikelihoodColumnName, options.TokenCountColumnName,
+        options.ScoringStride, options.BatchSize, options.Device);
+
+    /// <summary>Output schema: the input plus LogLikelihood (float) and TokenCount (int).</summary>
+    public SchemaShape GetOutputSchema(SchemaShape inputSchema)
+    {
+        var (inputs, outputs) = CausalLanguageModelTransformer.Columns(Settings);
+        return EstimatorSchema.GetOutputSchema(inputSchema, inputs, outputs);
+    }
+
+    /// <summary>Reads the text column, builds (or loads) tokenizer and model, trains, and returns the scoring transformer.</summary>
+    public CausalLanguageModelTransformer Fit(IDataView input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        GetOutputSchema(EstimatorSchema.ShapeOf(input.Schema));
+        int seed = options.Training.Seed ?? Persistence.MLNetInternals.GetSeed(env) ?? 0;
+        manual_seed(seed);
+        bool trains = options.MaxEpochs > 0 && options.Training.MaxSteps is not 0;
+        using var channel = env.Start("PretrainCausalLanguageModel");
+        var texts = trains || options.CheckpointDirectory is null ? MaskedLanguageModelEstimator.ReadTexts(input, options.TextColumnName) : [];
+
+        var tokenizer = CreateTokenizer(texts, channel);
+        var model = CreateModel(tokenizer);
+        try
+        {
+            if (trains) Train(model, tokenizer, texts, seed, channel);
+            return new CausalLanguageModelTransformer(Settings, model, tokenizer);
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+    }
+
+    private Gpt2BpeTokenizer CreateTokenizer(IReadOnlyList<string> texts, IChannel channel)
+    {
+        if (options.CheckpointDirectory is not null) return Gpt2BpeTokenizer.FromDirectory(options.CheckpointDirectory);
+        if (options.TokenizerDirectory is not null) return Gpt2BpeTokenizer.FromDirectory(options.TokenizerDirectory);
+        channel.Info($"Training a byte-level BPE vocabulary of {options.VocabularySize} tokens on {texts.Count} rows.");
+        return ByteLevelBpeTrainer.Train(texts, options.VocabularySize);
+    }
+
+    private Gpt2LMHeadModel CreateModel(Gpt2BpeTokenizer tokenizer)
+    {
+        if (options.CheckpointDirectory is not null)
+        {
+            var loaded = Gpt2Checkpoint.Load(options.CheckpointDirectory);
+            CausalLanguageModelTransformer.RequireVocabulary(tokenizer, loaded.Config, options.CheckpointDirectory);
+            return loaded;
+        }
+        var config = options.ModelConfig with
+        {
+            VocabSize = tokenizer.VocabularySize,
+            BosTokenId = tokenizer.EndOfTextId,
+            EosTokenId = tokenizer.EndOfTextId,
+            NPositions = Math.Max(options.ModelConfig.NPositions, options.BlockSize),
+        };
+        var model = new Gpt2LMHeadModel(config);
+        Gpt2Initializer.Initialize(model, config);
+        return model;
+    }
+
+    private void Train(Gpt2LMHeadModel model, Gpt2BpeTokenizer tokenizer, IReadOnlyList<string> texts, int seed, IChannel channel)
+    {
+        int blockSize = Math.Min(options.BlockSize, model.Config.NPositions);
+        var documents = texts.Where(t => t.Length > 0).ToList();
+        IReadOnlyList<string> trainDocs = documents, validDocs = [];
+        if (options.ValidationSet is not null)
+            validDocs = MaskedLanguageModelEstimator.ReadTexts(options.ValidationSet, options.TextColumnName).Where(t => t.Length > 0).ToList();
+        else if (options.ValidationFraction > 0 && documents.Count > 1)
+        {
+            var shuffled = documents.ToArray();
+            new Random(seed).Shuffle(shuffled);
+            int n = Math.Max(1, (int)Math.Round(documents.Count * options.ValidationFraction));
+            validDocs = shuffled.Take(n).ToList();
+            trainDocs = shuffled.Skip(n).ToList();
+        }
+        var train = Training.CausalLanguageModel.CausalLanguageModelPacker.Pack(trainDocs.Select(tokenizer.Encode), tokenizer.EndOfTextId, blockSize);
+        var valid = Training.CausalLanguageModel.CausalLanguageModelPacker.Pack(validDocs.Select(tokenizer.Encode), tokenizer.EndOfTextId, blockSize);
+        if (train.Count == 0)
+            throw new InvalidOperationException($"Column '{options.TextColumnName}' yielded no training tokens: the input has no non-empty text.");
+        channel.Info($"{trainDocs.Count} training documents → {train.Count} blocks of {blockSize}; {validDocs.Count} validation documents → {valid.Count} blocks.");
+        var device = Models.DeviceName.Parse(options.Device);
+        model.to(device);
+        var task = new CausalLanguageModelTask(model, train, valid, tokenizer.EndOfTextId, options.BatchSize, device);
+        LastTrainingResult = Trainer.Run(model, task, options.Training, options.MaxEpochs, seed, message => channel.Info(message));
+        LastValidationPerplexity = task.LastValidationPerplexity;
+    }
+}

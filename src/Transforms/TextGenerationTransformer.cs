@@ -1,0 +1,126 @@
+using TorchSharp;
+using Microsoft.ML.Data;
+using Microsoft.ML.Runtime;
+using MLNet.Transformers.Generation;
+using MLNet.Transformers.Models;
+using MLNet.Transformers.Models.Gpt2;
+using MLNet.Transformers.Persistence;
+using MLNet.Transformers.Tokenization;
+using MLNet.Transformers.Transforms.Infrastructure;
+
+namespace MLNet.Transformers.Transforms;
+
+/// <summary>What a <see cref="TextGenerationTransformer"/> was configured with (saved inside the ML.NET model).</summary>
+/// <param name="OutputColumnName">Output text column: the generated continuation (without the prompt and without the eos token).</param>
+/// <param name="InputColumnName">Prompt text column.</param>
+/// <param name="Options">The generation options.</param>
+/// <param name="Seed">The resolved sampling seed (options.Seed or the MLContext's).</param>
+public sealed record TextGenerationSettings(string OutputColumnName, string InputColumnName, TextGenerationOptions Options, int Seed);
+
+/// <summary>
+/// Text generation with a GPT-2-style checkpoint as an ML.NET transformer (HF <c>generate</c>): each prompt is tokenized as it
+/// is (nothing added) and continued by the shared generation loop — greedy, sampling, or beam search, with the KV cache,
+/// eos and stop strings. Rows are generated in left-padded batches of <see cref="TextGenerationOptions.BatchSize"/>; a prompt
+/// gets the same tokens alone or in a batch, and sampled draws depend only on the seed and the prompt.
+/// </summary>
+public sealed class TextGenerationTransformer : BatchedTransformerBase, ILoadableTransformer<TextGenerationTransformer>
+{
+    private const string SettingsItem = "Settings.json";
+    private const string CheckpointItem = "Checkpoint";
+
+    internal TextGenerationTransformer(TextGenerationSettings settings, Gpt2LMHeadModel model, Gpt2BpeTokenizer tokenizer) : base(settings.Options.BatchSize)
+    {
+        settings.Options.Validate();
+        Settings = settings;
+        Model = model;
+        Tokenizer = tokenizer;
+        model.to(DeviceName.Parse(settings.Options.Device));
+        model.eval();
+        (InputColumns, OutputColumns) = Columns(settings.OutputColumnName, settings.InputColumnName, settings.Options);
+    }
+
+    internal static (InputColumnSpec[] Inputs, OutputColumnSpec[] Outputs) Columns(string output, string input, TextGenerationOptions options)
+    {
+        var outputs = new List<OutputColumnSpec> { new(output, TextDataViewType.Instance) };
+        if (options.GeneratedTokenIdsColumnName is { } ids) outputs.Add(new(ids, new VectorDataViewType(NumberDataViewType.Int32)));
+        return ([new(input, TextDataViewType.Instance)], outputs.ToArray());
+    }
+
+    /// <summary>Loads a GPT-2 checkpoint folder (config.json, model.safetensors, vocab.json, merges.txt).</summary>
+    internal static TextGenerationTransformer FromCheckpoint(TextGenerationSettings settings, string directory)
+    {
+        var tokenizer = Gpt2BpeTokenizer.FromDirectory(directory);
+        var model = Gpt2Checkpoint.Load(directory);
+        CausalLanguageModelTransformer.RequireVocabulary(tokenizer, model.Config, directory);
+        return new TextGenerationTransformer(settings, model, tokenizer);
+    }
+
+    /// <summary>The settings this transformer was built with.</summary>
+    public TextGenerationSettings Settings { get; }
+
+    /// <summary>The model.</summary>
+    public Gpt2LMHeadModel Model { get; }
+
+    /// <summary>The byte-level BPE tokenizer.</summary>
+    public Gpt2BpeTokenizer Tokenizer { get; }
+
+    /// <inheritdoc/>
+    public override IReadOnlyList<InputColumnSpec> InputColumns { get; }
+
+    /// <inheritdoc/>
+    public override IReadOnlyList<OutputColumnSpec> OutputColumns { get; }
+
+    /// <summary>Generates continuations of <paramref name="prompts"/> directly: (text, new token ids) per prompt.</summary>
+    public IReadOnlyList<(string Text, int[] TokenIds)> Generate(IReadOnlyList<string> prompts)
+    {
+        using var use = UseModel();
+        var options = Settings.Options;
+        int eos = options.EosTokenId ?? Model.Config.EosTokenId;
+        var results = new (string, int[])[prompts.Count];
+        // An empty prompt has nothing to continue from: start it from <|endoftext|>, as GPT-2 samples unconditionally.
+        var encoded = prompts.Select(p => Tokenizer.Encode(p ?? "") is { Length: > 0 } ids ? ids : [Tokenizer.EndOfTextId]).ToArray();
+        var seeds = prompts.Select(p => TextGenerator.RowSeed(Settings.Seed, p ?? "")).ToArray();
+        Func<IReadOnlyList<int>, bool>? hitsStop = options.StopStrings is { Length: > 0 } stops
+            ? ids => stops.Any(s => Tokenizer.Decode(ids).Contains(s, StringComparison.Ordinal))
+            : null;
+        var device = DeviceName.Parse(options.Device);
+        var generated = TextGenerator.Generate(Model, encoded, options, eos < 0 ? null : eos, Tokenizer.EndOfTextId, hitsStop, seeds, device);
+        for (int i = 0; i < prompts.Count; i++)
+            results[i] = (Tokenizer.Decode(generated[i].Where(id => id != eos)), generated[i]);
+        return results;
+    }
+
+    /// <inheritdoc/>
+    protected internal override void MapBatch(RowBatch batch)
+    {
+        var results = Generate(batch.GetInput<string>(Settings.InputColumnName));
+        batch.SetOutput(Settings.OutputColumnName, results.Select(r => r.Text).ToArray());
+        if (Settings.Options.GeneratedTokenIdsColumnName is { } ids) batch.SetOutput(ids, results.Select(r => r.TokenIds).ToArray());
+    }
+
+    /// <summary>Writes the model in HF <c>GPT2LMHeadModel</c> layout with its tokenizer files.</summary>
+    public void SaveCheckpoint(string directory)
+    {
+        using var use = UseModel();
+        Gpt2Checkpoint.Save(Model, directory);
+        Tokenizer.Save(directory, Model.Config.NPositions);
+    }
+
+    /// <inheritdoc/>
+    protected override void SavePayload(TransformerPayloadWriter writer)
+    {
+        writer.WriteJson(SettingsItem, Settings);
+        writer.WriteDirectory(CheckpointItem, SaveCheckpoint);
+    }
+
+    /// <summary>Recreates the transformer from an ML.NET model (called by <c>mlContext.Model.Load</c>).</summary>
+    public static TextGenerationTransformer Load(IHostEnvironment env, TransformerPayloadReader payload)
+    {
+        var settings = payload.ReadJson<TextGenerationSettings>(SettingsItem);
+        using var checkpoint = payload.RestoreDirectory(CheckpointItem);
+        return FromCheckpoint(settings, checkpoint.Path);
+    }
+
+    /// <summary>Releases the model's native memory (called once by <c>Dispose</c>, after every forward pass in flight has ended).</summary>
+    protected override void DisposeModel() => Model.DisposeWithWeights();
+}
