@@ -101,6 +101,9 @@ public sealed class MaskedLanguageModelOptions
     /// <summary>bf16 mixed precision on CPU (bf16 compute, fp32 master weights): ~3-4× faster matmuls on CPUs with bf16 support.</summary>
     public bool UseBf16 { get; set; }
 
+    /// <summary>Arithmetic of the returned fill-mask transformer when scoring (training precision is <see cref="UseBf16"/>).</summary>
+    public Precision Precision { get; set; } = Precision.Float32;
+
     /// <summary>TorchSharp device, e.g. "cpu" or "cuda".</summary>
     public string Device { get; set; } = "cpu";
 

@@ -1,5 +1,6 @@
 using Microsoft.ML.Data;
 using Microsoft.ML.Runtime;
+using MLNet.Transformers.Inference;
 using MLNet.Transformers.Models;
 using MLNet.Transformers.Models.Bert;
 using MLNet.Transformers.Persistence;
@@ -18,8 +19,11 @@ namespace MLNet.Transformers.Transforms;
 /// <param name="MaxSequenceLength">Tokens per text (or pair) including [CLS]/[SEP]; longer inputs are truncated (longest-first for pairs). Capped at the model's max_position_embeddings.</param>
 /// <param name="BatchSize">Rows encoded per forward pass when transforming an <see cref="Microsoft.ML.IDataView"/>.</param>
 /// <param name="Device">TorchSharp device, e.g. "cpu" or "cuda:0".</param>
+/// <param name="Precision">Scoring arithmetic: fp32, or bf16 matmuls with fp32 LayerNorm/residuals/pooling (about 2× faster, ~5e-3 relative error).</param>
+/// <param name="LengthBucketing">When scoring an IDataView, sort each window of several batches by token count so short rows are not padded to long ones; rows come back in their original order.</param>
 public sealed record TransformerEmbeddingSettings(string OutputColumnName, string InputColumnName, string? SecondInputColumnName,
-    EmbeddingPooling Pooling, int MaxSequenceLength, int BatchSize, string Device = "cpu");
+    EmbeddingPooling Pooling, int MaxSequenceLength, int BatchSize, string Device = "cpu",
+    Precision Precision = Precision.Float32, bool LengthBucketing = true);
 
 /// <summary>
 /// Maps text (or a text pair) to a sentence vector with a frozen BERT encoder — BERT as a feature extractor for any
@@ -44,6 +48,7 @@ public sealed class TransformerEmbeddingTransformer : BatchedTransformerBase, IL
         BertCheckpoint.RequireVocabularySize(tokenizer.VocabularySize, model.Config, checkpointDirectory);
         model.to(device);
         model.eval();
+        ScoringPrecision.Apply(model, settings.Precision);
 
         (InputColumns, OutputColumns) = Columns(settings, model.Config.HiddenSize);
     }
@@ -73,6 +78,17 @@ public sealed class TransformerEmbeddingTransformer : BatchedTransformerBase, IL
         string[] first = batch.GetInput<string>(Settings.InputColumnName);
         string[]? second = Settings.SecondInputColumnName is null ? null : batch.GetInput<string>(Settings.SecondInputColumnName);
         batch.SetOutput(Settings.OutputColumnName, Embed(first.Select(t => t ?? "").ToArray(), second?.Select(t => t ?? "").ToArray()));
+    }
+
+    /// <inheritdoc/>
+    protected internal override bool LengthBucketing => Settings.LengthBucketing;
+
+    /// <summary>Token counts after truncation: what a row costs to encode (bucketing sorts by it).</summary>
+    protected internal override int[]? RowLengths(RowBatch rows)
+    {
+        var first = rows.GetInput<string>(Settings.InputColumnName).Select(t => t ?? "").ToArray();
+        var second = Settings.SecondInputColumnName is null ? null : rows.GetInput<string>(Settings.SecondInputColumnName).Select(t => t ?? "").ToArray();
+        return tokenizer.EncodeBatch(first, second, Settings.MaxSequenceLength).Encodings.Select(e => e.Length).ToArray();
     }
 
     /// <summary>Embeds a batch of texts (and optional pair texts) directly, without an IDataView.</summary>

@@ -3,9 +3,11 @@ using Microsoft.ML;
 namespace MLNet.Transformers.Transforms.Infrastructure;
 
 /// <summary>
-/// Shared by the lazy cursor and the row mapper: buffers the needed input columns of up to <c>capacity</c> rows from a
-/// source row, runs <see cref="BatchedTransformerBase.MapBatch"/> once per batch, and serves any column of the
-/// current slot. One instance per cursor/row, so nothing here is shared between threads.
+/// Shared by the lazy cursor and the row mapper: buffers the needed input columns of up to <c>capacity</c> rows (a window
+/// of one or more batches) from a source row, runs <see cref="BatchedTransformerBase.MapBatch"/> once per batch of
+/// <see cref="BatchedTransformerBase.BatchSize"/> rows — sorted by <see cref="BatchedTransformerBase.RowLengths"/> when
+/// the transformer buckets by length — and serves any column of the current slot in the original row order.
+/// One instance per cursor/row, so nothing here is shared between threads.
 /// </summary>
 internal sealed class BatchScorer
 {
@@ -13,8 +15,7 @@ internal sealed class BatchScorer
     private readonly DataViewSchema _inputSchema;
     private readonly Dictionary<int, InputBuffer> _buffers = new();   // by input column index
     private readonly HashSet<string> _activeOutputs;
-    private RowBatch? _batch;
-    private int _count;
+    private Dictionary<string, Array>? _outputs;   // by output name, one value per window row, in row order
 
     internal BatchScorer(BatchedTransformerBase transformer, DataViewRow source, IEnumerable<int> bufferedInputs,
         HashSet<string> activeOutputs, int capacity)
@@ -34,11 +35,10 @@ internal sealed class BatchScorer
 
     internal void Fill(int slot) { foreach (var b in _buffers.Values) b.Fill(slot); }
 
-    /// <summary>Ends a batch of <paramref name="count"/> filled rows: runs the model if an output is active.</summary>
+    /// <summary>Ends a window of <paramref name="count"/> filled rows: runs the model if an output is active.</summary>
     internal void Complete(int count)
     {
-        _count = count;
-        _batch = null;
+        _outputs = null;
         if (!ComputesOutputs || count == 0) return;
         var inputs = new Dictionary<string, Array?>();
         foreach (var spec in _transformer.InputColumns)
@@ -46,14 +46,42 @@ internal sealed class BatchScorer
             var col = _inputSchema.GetColumnOrNull(spec.Name);
             inputs[spec.Name] = col.HasValue ? _buffers[col.Value.Index].ToClr(count) : null;
         }
-        var batch = new RowBatch(count, inputs, _transformer.OutputColumns, _activeOutputs);
-        _transformer.MapBatch(batch);
-        foreach (string name in _activeOutputs) batch.GetOutput(name);   // fail here, not in a getter, if one is missing
-        _batch = batch;
+        int batchSize = _transformer.BatchSize;
+        int[] order = Enumerable.Range(0, count).ToArray();
+        if (count > batchSize && _transformer.LengthBucketing
+            && _transformer.RowLengths(new RowBatch(count, inputs, _transformer.OutputColumns, [])) is { } lengths)
+        {
+            if (lengths.Length != count)
+                throw new InvalidOperationException($"RowLengths returned {lengths.Length} lengths for {count} rows.");
+            order = order.OrderBy(i => lengths[i]).ToArray();   // stable: equal lengths keep their order
+        }
+        var outputs = new Dictionary<string, Array>();
+        foreach (int[] rows in order.Chunk(batchSize))
+        {
+            var batch = new RowBatch(rows.Length, inputs.ToDictionary(kv => kv.Key, kv => kv.Value is null ? null : Pick(kv.Value, rows)),
+                _transformer.OutputColumns, _activeOutputs);
+            _transformer.MapBatch(batch);
+            foreach (string name in _activeOutputs)
+            {
+                Array values = batch.GetOutput(name);   // fails here, not in a getter, if MapBatch did not set it
+                Array all = outputs.TryGetValue(name, out var a) ? a : outputs[name] = Array.CreateInstance(values.GetType().GetElementType()!, count);
+                for (int i = 0; i < rows.Length; i++) all.SetValue(values.GetValue(i), rows[i]);
+            }
+        }
+        _outputs = outputs;
+    }
+
+    // The values of rows [rows] (in that order); the identity selection reuses the array.
+    private static Array Pick(Array values, int[] rows)
+    {
+        if (rows.Length == values.Length && rows.Select((r, i) => r == i).All(x => x)) return values;
+        var picked = Array.CreateInstance(values.GetType().GetElementType()!, rows.Length);
+        for (int i = 0; i < rows.Length; i++) picked.SetValue(values.GetValue(rows[i]), i);
+        return picked;
     }
 
     internal Delegate InputGetter(int inputColumn, Func<int> slot) => _buffers[inputColumn].GetGetter(slot);
 
     internal Delegate OutputGetter(OutputColumnSpec spec, Func<int> slot) =>
-        OutputValues.GetGetter(spec, () => (_batch ?? throw new InvalidOperationException("No batch has been computed.")).GetOutput(spec.Name), slot);
+        OutputValues.GetGetter(spec, () => (_outputs ?? throw new InvalidOperationException("No batch has been computed."))[spec.Name], slot);
 }
