@@ -63,6 +63,9 @@ public sealed class TransformerEmbeddingTransformer : BatchedTransformerBase, IL
     /// <summary>The settings this transformer was built with.</summary>
     public TransformerEmbeddingSettings Settings { get; }
 
+    /// <summary>The WordPiece tokenizer of the model (what <c>TokenizeForTransformer</c> runs when serving an exported model).</summary>
+    public BertWordPieceTokenizer Tokenizer => tokenizer;
+
     /// <summary>Length of the output vectors (the model's hidden size).</summary>
     public int EmbeddingSize => model.Config.HiddenSize;
 
@@ -105,6 +108,20 @@ public sealed class TransformerEmbeddingTransformer : BatchedTransformerBase, IL
         var flat = pooled.data<float>().ToArray();
         int h = EmbeddingSize;
         return Enumerable.Range(0, texts.Count).Select(i => flat.AsSpan(i * h, h).ToArray()).ToArray();
+    }
+
+    /// <summary>
+    /// Writes the encoder as an ONNX model of standard operators (opset 17) for ONNX Runtime or
+    /// <c>mlContext.Transforms.ApplyOnnxModel</c>: inputs <c>input_ids</c>, <c>attention_mask</c>, <c>token_type_ids</c>
+    /// (int64 [batch, sequence], as <c>TokenizeForTransformer</c> produces) → <c>last_hidden_state</c> [batch, sequence, hidden]
+    /// and <c>embedding</c> [batch, hidden] (this transformer's pooling). With <paramref name="quantizeInt8"/> the linear
+    /// layers are dynamically quantized (int8 weights with per-output-channel scales, ~4× smaller; integer matmuls).
+    /// A bf16 transformer exports its bf16-rounded weights as fp32.
+    /// </summary>
+    public void ExportOnnx(string path, bool quantizeInt8 = false)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        Onnx.BertOnnxExporter.Export(model, model.Config, path, Settings.Pooling, quantizeInt8);
     }
 
     /// <inheritdoc/>
