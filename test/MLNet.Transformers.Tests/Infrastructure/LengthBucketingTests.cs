@@ -1,6 +1,7 @@
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Runtime;
+using MLNet.Transformers.Estimators;
 using MLNet.Transformers.Persistence;
 using MLNet.Transformers.Tests.Inference;
 using MLNet.Transformers.Tests.Models;
@@ -95,5 +96,25 @@ public sealed class LengthBucketingTests
         for (int i = 0; i < plain.Length; i++)
             for (int j = 0; j < plain[i].Length; j++)
                 Assert.AreEqual(plain[i][j], bucketed[i][j], 1e-6, $"row {i} dim {j}");
+    }
+
+    [TestMethod]
+    public void FillMaskTransform_BucketedEqualsUnbucketedWithin1e6InRowOrder()
+    {
+        var ml = new MLContext(seed: 1);
+        var texts = Enumerable.Range(0, 12).Select(i => string.Join(" ", Enumerable.Repeat(ScoringPrecisionTests.Sentences[i % 8], 1 + i % 3)) + " the [MASK] .").ToArray();
+        var data = ml.Data.LoadFromEnumerable(texts.Select(t => new Row { Text = t }));
+        using var fillMask = ml.Transforms.Text.PretrainMaskedLanguageModel(
+            new MaskedLanguageModelOptions { CheckpointDirectory = BertParityTests.FixtureDirectory, Epochs = 0, TopK = 3, BatchSize = 2 }).Fit(data);
+        Assert.IsTrue(fillMask.Settings.LengthBucketing);
+        var scored = fillMask.Transform(data);   // windows of 8 batches of 2, sorted by length
+        var tokens = scored.GetColumn<VBuffer<ReadOnlyMemory<char>>>("FilledTokens").Select(v => v.DenseValues().Select(t => t.ToString()).ToArray()).ToArray();
+        var scores = scored.GetColumn<VBuffer<float>>("FilledScores").Select(v => v.DenseValues().ToArray()).ToArray();
+        for (int i = 0; i < texts.Length; i++)
+        {
+            var expected = fillMask.Predict([texts[i]])[0];   // one row alone: no bucketing, no padding
+            CollectionAssert.AreEqual(expected.Tokens, tokens[i], $"row {i} tokens");
+            for (int j = 0; j < expected.Scores.Length; j++) Assert.AreEqual(expected.Scores[j], scores[i][j], 1e-6, $"row {i} candidate {j}");
+        }
     }
 }
