@@ -1,6 +1,7 @@
 // Benchmarks, each reporting ratios measured side by side in one run (the machine is shared and noisy):
 //   dotnet run -c Release --project bench/MLNet.Transformers.Benchmarks -- embedding [rounds] [sentences]
 //   dotnet run -c Release --project bench/MLNet.Transformers.Benchmarks -- pretraining [steps]
+//   dotnet run -c Release --project bench/MLNet.Transformers.Benchmarks -- inference [quick] [rounds] [sst2 sentences]
 using MLNet.Transformers.Benchmarks;
 
 var rest = args.Skip(1).ToArray();
@@ -8,6 +9,7 @@ switch (args.FirstOrDefault() ?? "embedding")
 {
     case "embedding": EmbeddingBenchmark.Run(rest); break;
     case "pretraining": PretrainingBenchmark.Run(rest); break;
-    default: Console.Error.WriteLine("usage: [embedding [rounds] [sentences] | pretraining [steps]]"); return 2;
+    case "inference": InferenceBenchmark.Run(rest); break;
+    default: Console.Error.WriteLine("usage: [embedding [rounds] [sentences] | pretraining [steps] | inference [quick] [rounds] [sst2 sentences]]"); return 2;
 }
 return 0;
