@@ -30,3 +30,18 @@ internal static class Flops
         return 2.0 * m * k * n / Stopwatches.Median(times) / 1e9;
     }
 }
+
+/// <summary>The machine's practical matmul peaks, measured in the same run as the models they are compared with.</summary>
+internal static class MatmulPeak
+{
+    /// <summary>GFLOP/s of (m × k)·(k × n) in <paramref name="dtype"/>, the shape of a BERT feed-forward matmul; median of <paramref name="repeats"/>.</summary>
+    public static double Measure(TorchSharp.torch.ScalarType dtype, int m, int k, int n, int repeats = 5)
+    {
+        using var scope = TorchSharp.torch.NewDisposeScope();
+        var a = TorchSharp.torch.randn(m, k).to(dtype);
+        var w = TorchSharp.torch.randn(k, n).to(dtype);
+        using (a.matmul(w)) { }   // warm-up
+        var times = Enumerable.Range(0, repeats).Select(_ => Stopwatches.Time(() => { using var r = a.matmul(w); })).ToList();
+        return 2.0 * m * k * n / Stopwatches.Median(times) / 1e9;
+    }
+}

@@ -4,6 +4,7 @@
 //   dotnet run -c Release --project bench/MLNet.Transformers.Benchmarks -- finetuning [steps per round] [batch] [rounds]
 //   dotnet run -c Release --project bench/MLNet.Transformers.Benchmarks -- qa [questions] [rounds]
 //   dotnet run -c Release --project bench/MLNet.Transformers.Benchmarks -- generation [steps]
+//   dotnet run -c Release --project bench/MLNet.Transformers.Benchmarks -- inference [quick] [rounds] [sst2 sentences]
 using MLNet.Transformers.Benchmarks;
 
 var rest = args.Skip(1).ToArray();
@@ -14,6 +15,7 @@ switch (args.FirstOrDefault() ?? "embedding")
     case "finetuning": FineTuningBenchmark.Run(rest); break;
     case "qa": QaBenchmark.Run(rest); break;
     case "generation": GenerationBenchmark.Run(rest); break;
-    default: Console.Error.WriteLine("usage: [embedding [rounds] [sentences] | pretraining [steps] | finetuning [steps] [batch] [rounds] | qa [questions] [rounds] | generation [steps]]"); return 2;
+    case "inference": InferenceBenchmark.Run(rest); break;
+    default: Console.Error.WriteLine("usage: [embedding [rounds] [sentences] | pretraining [steps] | finetuning [steps] [batch] [rounds] | qa [questions] [rounds] | generation [steps] | inference [quick] [rounds] [sst2 sentences]]"); return 2;
 }
 return 0;

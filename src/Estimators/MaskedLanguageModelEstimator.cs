@@ -47,7 +47,7 @@ public sealed class MaskedLanguageModelEstimator : IEstimator<FillMaskTransforme
     public PretrainingMetrics? LastValidationMetrics { get; private set; }
 
     private FillMaskSettings Settings => new(options.TextColumnName, options.FilledTokensColumnName, options.FilledScoresColumnName,
-        options.TopK, options.MaxSequenceLength, options.BatchSize, options.Device);
+        options.TopK, options.MaxSequenceLength, options.BatchSize, options.Device, options.Precision);
 
     /// <summary>Output schema: the input plus the fill-mask columns (text vector and float vector).</summary>
     public SchemaShape GetOutputSchema(SchemaShape inputSchema)

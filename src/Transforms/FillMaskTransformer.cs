@@ -1,5 +1,6 @@
 using Microsoft.ML.Data;
 using Microsoft.ML.Runtime;
+using MLNet.Transformers.Inference;
 using MLNet.Transformers.Models;
 using MLNet.Transformers.Models.Bert;
 using TorchSharp;
@@ -17,8 +18,11 @@ namespace MLNet.Transformers.Transforms;
 /// <param name="MaxSequenceLength">Tokens per text including [CLS]/[SEP], capped at the model's max_position_embeddings; masks truncated away get no candidates.</param>
 /// <param name="BatchSize">Rows per forward pass.</param>
 /// <param name="Device">TorchSharp device, e.g. "cpu".</param>
+/// <param name="Precision">Scoring arithmetic: fp32, or bf16 matmuls with fp32 LayerNorm/residuals/softmax over the vocabulary.</param>
+/// <param name="LengthBucketing">When scoring an IDataView, sort each window of several batches by token count (rows come back in their original order).</param>
 public sealed record FillMaskSettings(string InputColumnName, string TokensColumnName = "FilledTokens", string ScoresColumnName = "FilledScores",
-    int TopK = 5, int MaxSequenceLength = 128, int BatchSize = 32, string Device = "cpu");
+    int TopK = 5, int MaxSequenceLength = 128, int BatchSize = 32, string Device = "cpu",
+    Precision Precision = Precision.Float32, bool LengthBucketing = true);
 
 /// <summary>
 /// Fill-mask with a BERT masked-LM (HF's <c>fill-mask</c> pipeline) as an ML.NET transformer: for each text containing
@@ -43,6 +47,7 @@ public sealed class FillMaskTransformer : BatchedTransformerBase, ILoadableTrans
         this.tokenizer = tokenizer;
         model.to(DeviceName.Parse(settings.Device));
         model.eval();
+        ScoringPrecision.Apply(model, settings.Precision);
         predictor = new FillMaskPredictor(model, tokenizer, Settings.TopK, Settings.MaxSequenceLength);
         (InputColumns, OutputColumns) = Columns(settings);
     }
@@ -112,6 +117,14 @@ public sealed class FillMaskTransformer : BatchedTransformerBase, ILoadableTrans
         batch.SetOutput(Settings.TokensColumnName, results.Select(r => r.Tokens).ToArray());
         batch.SetOutput(Settings.ScoresColumnName, results.Select(r => r.Scores).ToArray());
     }
+
+    /// <inheritdoc/>
+    protected internal override bool LengthBucketing => Settings.LengthBucketing;
+
+    /// <summary>Token counts after truncation: what a row costs to score (bucketing sorts by it).</summary>
+    protected internal override int[]? RowLengths(RowBatch rows) =>
+        tokenizer.EncodeBatch(rows.GetInput<string>(Settings.InputColumnName).Select(t => t ?? "").ToArray(), null, Settings.MaxSequenceLength)
+            .Encodings.Select(e => e.Length).ToArray();
 
     /// <summary>
     /// Writes the model in Hugging Face <c>BertForPreTraining</c> layout (or <c>BertForMaskedLM</c> without NSP):

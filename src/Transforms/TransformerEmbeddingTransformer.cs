@@ -1,5 +1,6 @@
 using Microsoft.ML.Data;
 using Microsoft.ML.Runtime;
+using MLNet.Transformers.Inference;
 using MLNet.Transformers.Models;
 using MLNet.Transformers.Models.Bert;
 using MLNet.Transformers.Persistence;
@@ -18,8 +19,11 @@ namespace MLNet.Transformers.Transforms;
 /// <param name="MaxSequenceLength">Tokens per text (or pair) including [CLS]/[SEP]; longer inputs are truncated (longest-first for pairs). Capped at the model's max_position_embeddings.</param>
 /// <param name="BatchSize">Rows encoded per forward pass when transforming an <see cref="Microsoft.ML.IDataView"/>.</param>
 /// <param name="Device">TorchSharp device, e.g. "cpu" or "cuda:0".</param>
+/// <param name="Precision">Scoring arithmetic: fp32, or bf16 matmuls with fp32 LayerNorm/residuals/pooling (about 2× faster, ~5e-3 relative error).</param>
+/// <param name="LengthBucketing">When scoring an IDataView, sort each window of several batches by token count so short rows are not padded to long ones; rows come back in their original order.</param>
 public sealed record TransformerEmbeddingSettings(string OutputColumnName, string InputColumnName, string? SecondInputColumnName,
-    EmbeddingPooling Pooling, int MaxSequenceLength, int BatchSize, string Device = "cpu");
+    EmbeddingPooling Pooling, int MaxSequenceLength, int BatchSize, string Device = "cpu",
+    Precision Precision = Precision.Float32, bool LengthBucketing = true);
 
 /// <summary>
 /// Maps text (or a text pair) to a sentence vector with a frozen BERT encoder — BERT as a feature extractor for any
@@ -48,6 +52,7 @@ public sealed class TransformerEmbeddingTransformer : BatchedTransformerBase, IL
         {
             model.to(device);
             model.eval();
+            ScoringPrecision.Apply(model, settings.Precision);
         }
         catch
         {
@@ -84,6 +89,9 @@ public sealed class TransformerEmbeddingTransformer : BatchedTransformerBase, IL
     /// <summary>The settings this transformer was built with.</summary>
     public TransformerEmbeddingSettings Settings { get; }
 
+    /// <summary>The WordPiece tokenizer of the model (what <c>TokenizeForTransformer</c> runs when serving an exported model).</summary>
+    public BertWordPieceTokenizer Tokenizer => tokenizer;
+
     /// <summary>Length of the output vectors (the model's hidden size).</summary>
     public int EmbeddingSize => model.Config.HiddenSize;
 
@@ -101,6 +109,17 @@ public sealed class TransformerEmbeddingTransformer : BatchedTransformerBase, IL
         batch.SetOutput(Settings.OutputColumnName, Embed(first.Select(t => t ?? "").ToArray(), second?.Select(t => t ?? "").ToArray()));
     }
 
+    /// <inheritdoc/>
+    protected internal override bool LengthBucketing => Settings.LengthBucketing;
+
+    /// <summary>Token counts after truncation: what a row costs to encode (bucketing sorts by it).</summary>
+    protected internal override int[]? RowLengths(RowBatch rows)
+    {
+        var first = rows.GetInput<string>(Settings.InputColumnName).Select(t => t ?? "").ToArray();
+        var second = Settings.SecondInputColumnName is null ? null : rows.GetInput<string>(Settings.SecondInputColumnName).Select(t => t ?? "").ToArray();
+        return tokenizer.EncodeBatch(first, second, Settings.MaxSequenceLength).Encodings.Select(e => e.Length).ToArray();
+    }
+
     /// <summary>Embeds a batch of texts (and optional pair texts) directly, without an IDataView.</summary>
     public float[][] Embed(IReadOnlyList<string> texts, IReadOnlyList<string>? pairs = null)
     {
@@ -116,6 +135,20 @@ public sealed class TransformerEmbeddingTransformer : BatchedTransformerBase, IL
         var flat = pooled.data<float>().ToArray();
         int h = EmbeddingSize;
         return Enumerable.Range(0, texts.Count).Select(i => flat.AsSpan(i * h, h).ToArray()).ToArray();
+    }
+
+    /// <summary>
+    /// Writes the encoder as an ONNX model of standard operators (opset 17) for ONNX Runtime or
+    /// <c>mlContext.Transforms.ApplyOnnxModel</c>: inputs <c>input_ids</c>, <c>attention_mask</c>, <c>token_type_ids</c>
+    /// (int64 [batch, sequence], as <c>TokenizeForTransformer</c> produces) → <c>last_hidden_state</c> [batch, sequence, hidden]
+    /// and <c>embedding</c> [batch, hidden] (this transformer's pooling). With <paramref name="quantizeInt8"/> the linear
+    /// layers are dynamically quantized (int8 weights with per-output-channel scales, ~4× smaller; integer matmuls).
+    /// A bf16 transformer exports its bf16-rounded weights as fp32.
+    /// </summary>
+    public void ExportOnnx(string path, bool quantizeInt8 = false)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        Onnx.BertOnnxExporter.Export(model, model.Config, path, Settings.Pooling, quantizeInt8);
     }
 
     /// <inheritdoc/>

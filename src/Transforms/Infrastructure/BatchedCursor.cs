@@ -4,8 +4,9 @@ using Microsoft.ML.Data;
 namespace MLNet.Transformers.Transforms.Infrastructure;
 
 /// <summary>
-/// Pulls up to BatchSize rows from the input cursor, scores them with one MapBatch call, then serves them one by one.
-/// Input columns pass through from the buffered copies; output columns come from the batch.
+/// Pulls a window of rows from the input cursor (BatchSize rows, or <see cref="BatchedTransformerBase.BucketWindowBatches"/>
+/// batches when the transformer buckets by length), scores them with one MapBatch call per batch, then serves them one by
+/// one in their original order. Input columns pass through from the buffered copies; output columns come from the batches.
 /// </summary>
 internal sealed class BatchedCursor : DataViewRowCursor
 {
@@ -13,7 +14,7 @@ internal sealed class BatchedCursor : DataViewRowCursor
     private readonly BatchedTransformerBase _transformer;
     private readonly BatchScorer _scorer;
     private readonly bool[] _active;
-    private readonly int _inputCount, _batchSize;
+    private readonly int _inputCount, _windowSize;
     private readonly ValueGetter<DataViewRowId> _inputIds;
     private readonly DataViewRowId[] _ids;
     private int _slot = -1, _count;
@@ -27,11 +28,11 @@ internal sealed class BatchedCursor : DataViewRowCursor
         Schema = outputSchema;
         _active = active;
         _inputCount = input.Schema.Count;
-        _batchSize = transformer.BatchSize;
+        _windowSize = transformer.LengthBucketing ? transformer.BatchSize * BatchedTransformerBase.BucketWindowBatches : transformer.BatchSize;
         var buffered = activeOutputs.Count > 0 ? activePassThrough.Concat(BatchScorer.ModelInputs(transformer, input.Schema)) : activePassThrough;
-        _scorer = new BatchScorer(transformer, input, buffered, activeOutputs, _batchSize);
+        _scorer = new BatchScorer(transformer, input, buffered, activeOutputs, _windowSize);
         _inputIds = input.GetIdGetter();
-        _ids = new DataViewRowId[_batchSize];
+        _ids = new DataViewRowId[_windowSize];
     }
 
     public override DataViewSchema Schema { get; }
@@ -44,7 +45,7 @@ internal sealed class BatchedCursor : DataViewRowCursor
         {
             _count = 0;
             long first = _position + 1;
-            while (_count < _batchSize && _input.MoveNext())
+            while (_count < _windowSize && _input.MoveNext())
             {
                 _scorer.Fill(_count);
                 _inputIds(ref _ids[_count]);

@@ -49,6 +49,22 @@ public abstract class BatchedTransformerBase : ITransformer, IDisposable
     /// </summary>
     protected internal abstract void MapBatch(RowBatch batch);
 
+    /// <summary>
+    /// Length bucketing: when true and <see cref="RowLengths"/> is overridden, a cursor reads a window of
+    /// <see cref="BucketWindowBatches"/> batches, sorts its rows by length, scores them in batches of similar length (less
+    /// padding) and serves the results in the original row order. Off by default; a transformer turns it on from its settings.
+    /// </summary>
+    protected internal virtual bool LengthBucketing => false;
+
+    /// <summary>Batches per bucketing window: larger windows pad less but read further ahead of the consumer.</summary>
+    public const int BucketWindowBatches = 8;
+
+    /// <summary>
+    /// The cost key bucketing sorts by, one per row of <paramref name="rows"/> (inputs only; no output is active) — for
+    /// text models the token count after truncation. Return null to keep the rows in order (the default).
+    /// </summary>
+    protected internal virtual int[]? RowLengths(RowBatch rows) => null;
+
     /// <summary>Writes what <see cref="ILoadableTransformer{TSelf}.Load"/> needs to recreate this transformer.</summary>
     protected abstract void SavePayload(TransformerPayloadWriter writer);
 

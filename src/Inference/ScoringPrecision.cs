@@ -1,0 +1,60 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace MLNet.Transformers.Inference;
+
+/// <summary>
+/// Prepares a model for scoring in a <see cref="Precision"/>. TorchSharp has no autocast, so for
+/// <see cref="Precision.BFloat16"/> every <see cref="Linear"/> gets bf16 weights and a hook that casts its input to bf16;
+/// a linear whose output goes straight into more bf16 work (attention, the feed-forward expansion) stays bf16, the others
+/// cast their output back to fp32. So embeddings, residual sums, LayerNorm and pooling run in fp32 as before — that is
+/// where bf16's 8-bit mantissa costs accuracy (casting the whole model doubles the error) — while ~97% of the FLOPs
+/// (the matmuls) run in bf16. Attention itself runs in bf16; PyTorch's CPU attention kernel keeps its softmax in fp32.
+/// </summary>
+/// <remarks>
+/// Works for any model built from <see cref="Linear"/> modules called through <c>.call()</c> (hooks do not run on
+/// <c>.forward()</c>). Weights used through <c>functional.linear</c> (e.g. a decoder tied to the embeddings) stay fp32.
+/// Apply once, after moving the model to its device; the model is for inference afterwards, and a checkpoint saved
+/// from it stores the linear weights in bf16 (half the size; loading it back with the same precision gives the same results).
+/// </remarks>
+public static class ScoringPrecision
+{
+    /// <summary>
+    /// The linear layers whose output feeds only bf16 work in the Hugging Face families: BERT/RoBERTa's
+    /// <c>query</c>/<c>key</c>/<c>value</c> and <c>intermediate.dense</c> (before GELU), T5's <c>q</c>/<c>k</c>/<c>v</c>/<c>wi</c>.
+    /// </summary>
+    public static bool FeedsBf16Work(string moduleName)
+    {
+        string leaf = moduleName[(moduleName.LastIndexOf('.') + 1)..];
+        return leaf is "query" or "key" or "value" or "q" or "k" or "v" or "wi" or "wi_0" or "wi_1"
+            || moduleName.EndsWith("intermediate.dense", StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// Applies <paramref name="precision"/> to <paramref name="model"/> in place; Float32 leaves it unchanged.
+    /// <paramref name="keepsBf16Output"/> (by module name, default <see cref="FeedsBf16Work"/>) picks the linear layers
+    /// whose output stays bf16.
+    /// </summary>
+    public static void Apply(nn.Module model, Precision precision, Func<string, bool>? keepsBf16Output = null)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        switch (precision)
+        {
+            case Precision.Float32: return;
+            case Precision.BFloat16:
+                keepsBf16Output ??= FeedsBf16Work;
+                foreach (var (name, module) in model.named_modules())
+                    if (module is Linear linear) ToBf16(linear, keepsBf16Output(name));
+                return;
+            default: throw new ArgumentOutOfRangeException(nameof(precision), precision, "Unknown precision.");
+        }
+    }
+
+    private static void ToBf16(Linear linear, bool keepBf16Output)
+    {
+        linear.to(ScalarType.BFloat16);
+        linear.register_forward_pre_hook((_, input) => input.to(ScalarType.BFloat16));
+        if (!keepBf16Output) linear.register_forward_hook((_, _, output) => output.to(ScalarType.Float32));
+    }
+}

@@ -1,0 +1,143 @@
+using MLNet.Transformers.Models.Bert;
+using MLNet.Transformers.Transforms;
+using static TorchSharp.torch;
+
+namespace MLNet.Transformers.Onnx;
+
+/// <summary>
+/// Writes a BERT encoder as an ONNX graph of standard operators (opset 17) that ONNX Runtime runs:
+/// inputs <c>input_ids</c>, <c>attention_mask</c>, <c>token_type_ids</c> (int64, [batch, sequence]) →
+/// <c>last_hidden_state</c> [batch, sequence, hidden], plus the pooled sentence vector <c>embedding</c> [batch, hidden]
+/// when a pooling is given. Mirrors <see cref="BertModel.forward"/> op by op (post-LN layers, exact erf GELU, additive
+/// padding mask). With <c>int8</c> the linear layers use dynamic quantization: weights stored int8 with one scale per
+/// output channel (symmetric), activations quantized per tensor at run time by <c>DynamicQuantizeLinear</c>, integer
+/// products by <c>MatMulInteger</c> (ONNX Runtime fuses the pattern into its integer GEMM).
+/// </summary>
+internal sealed class BertOnnxExporter
+{
+    private const int Opset = 17;   // LayerNormalization is standard from 17
+    private readonly OnnxGraph _g = new();
+    private readonly Dictionary<string, Tensor> _weights;
+    private readonly BertConfig _config;
+    private readonly string _prefix;
+    private readonly bool _int8;
+
+    private BertOnnxExporter(Dictionary<string, Tensor> weights, BertConfig config, string prefix, bool int8)
+    {
+        if (config.HiddenAct is not ("gelu" or "relu"))
+            throw new NotSupportedException($"ONNX export supports hidden_act 'gelu' and 'relu', not '{config.HiddenAct}'.");
+        (_weights, _config, _prefix, _int8) = (weights, config, prefix, int8);
+    }
+
+    /// <summary>Exports the encoder under <paramref name="prefix"/> ("" for a bare <see cref="BertModel"/>, "bert." in a task model).</summary>
+    public static void Export(nn.Module model, BertConfig config, string path, EmbeddingPooling? pooling, bool int8, string prefix = "")
+    {
+        using var scope = NewDisposeScope();
+        var weights = model.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.detach().to(ScalarType.Float32).cpu());
+        var exporter = new BertOnnxExporter(weights, config, prefix, int8);
+        exporter.Build(pooling);
+        exporter._g.Save(path, Opset, "bert_encoder");
+    }
+
+    private void Build(EmbeddingPooling? pooling)
+    {
+        foreach (var name in new[] { "input_ids", "attention_mask", "token_type_ids" })
+            _g.Input(name, OnnxType.Int64, "batch", "sequence");
+        int h = _config.HiddenSize;
+
+        // Embeddings: word + position (0..T-1) + token type, then LayerNorm.
+        var seqLen = _g.Node("Gather", [_g.Node("Shape", ["input_ids"]), _g.Initializer(_g.Name("one"), new long[] { 1 })], [Attr.I("axis", 0)]);
+        var positions = _g.Node("Range", [_g.Initializer(_g.Name("zero"), new long[] { 0 }), seqLen, _g.Initializer(_g.Name("step"), new long[] { 1 })]);
+        var x = _g.Node("Add", [
+            _g.Node("Add", [Gather("embeddings.word_embeddings.weight", "input_ids"), Gather("embeddings.position_embeddings.weight", positions)]),
+            Gather("embeddings.token_type_embeddings.weight", "token_type_ids")]);
+        x = LayerNorm(x, "embeddings.LayerNorm");
+
+        // Padding keys get -1e9 added to their scores: (1 - mask) · -1e9, shaped (B, 1, 1, T) to broadcast over heads and queries.
+        var maskFloat = _g.Node("Cast", ["attention_mask"], [Attr.I("to", (long)OnnxType.Float)]);
+        var additive = _g.Node("Mul", [_g.Node("Sub", [_g.Scalar(1f), maskFloat]), _g.Scalar(-1e9f)]);
+        additive = _g.Node("Unsqueeze", [additive, _g.Ints(1, 2)]);
+
+        for (int l = 0; l < _config.NumHiddenLayers; l++) x = Layer(x, additive, $"encoder.layer.{l}.");
+        _g.Node("Identity", [x], output: "last_hidden_state");
+        _g.Output("last_hidden_state", OnnxType.Float, "batch", "sequence", h);
+
+        if (pooling is { } p)
+        {
+            var cls = _g.Node("Gather", [x, _g.Initializer(_g.Name("zero_scalar"), new long[] { 0 })], [Attr.I("axis", 1)]);
+            var pooled = p switch
+            {
+                EmbeddingPooling.Cls => cls,
+                EmbeddingPooling.Pooler => _g.Node("Tanh", [Linear(cls, "pooler.dense")]),
+                EmbeddingPooling.Mean => MaskedMean(x, maskFloat),
+                _ => throw new ArgumentOutOfRangeException(nameof(pooling), p, "Unknown pooling."),
+            };
+            _g.Node("Identity", [pooled], output: "embedding");
+            _g.Output("embedding", OnnxType.Float, "batch", h);
+        }
+    }
+
+    // One post-LN encoder layer, as BertLayer: attention block, then feed-forward block, each with residual + LayerNorm.
+    private string Layer(string x, string additiveMask, string p)
+    {
+        long heads = _config.NumAttentionHeads, hs = _config.HeadSize;
+        var splitShape = _g.Ints(0, 0, heads, hs);
+        string Heads(string name, long[] perm) =>
+            _g.Node("Transpose", [_g.Node("Reshape", [Linear(x, p + name), splitShape])], [Attr.Is("perm", perm)]);
+        var q = Heads("attention.self.query", [0, 2, 1, 3]);   // (B, nh, T, hs)
+        var kT = Heads("attention.self.key", [0, 2, 3, 1]);    // (B, nh, hs, T)
+        var v = Heads("attention.self.value", [0, 2, 1, 3]);
+        var scores = _g.Node("Add", [_g.Node("Mul", [_g.Node("MatMul", [q, kT]), _g.Scalar((float)(1.0 / Math.Sqrt(hs)))]), additiveMask]);
+        var context = _g.Node("MatMul", [_g.Node("Softmax", [scores], [Attr.I("axis", -1)]), v]);
+        context = _g.Node("Reshape", [_g.Node("Transpose", [context], [Attr.Is("perm", 0, 2, 1, 3)]), _g.Ints(0, 0, heads * hs)]);
+        var attended = LayerNorm(_g.Node("Add", [Linear(context, p + "attention.output.dense"), x]), p + "attention.output.LayerNorm");
+        var inner = Activation(Linear(attended, p + "intermediate.dense"));
+        return LayerNorm(_g.Node("Add", [Linear(inner, p + "output.dense"), attended]), p + "output.LayerNorm");
+    }
+
+    private string Activation(string x) => _config.HiddenAct == "relu" ? _g.Node("Relu", [x])
+        // exact GELU: 0.5 · x · (1 + erf(x / √2)); ONNX Runtime fuses it into its Gelu kernel
+        : _g.Node("Mul", [_g.Node("Mul", [x, _g.Scalar(0.5f)]),
+            _g.Node("Add", [_g.Scalar(1f), _g.Node("Erf", [_g.Node("Div", [x, _g.Scalar(MathF.Sqrt(2f))])])])]);
+
+    private string MaskedMean(string hidden, string maskFloat)
+    {
+        var mask = _g.Node("Unsqueeze", [maskFloat, _g.Ints(-1)]);                                          // (B, T, 1)
+        var sum = _g.Node("ReduceSum", [_g.Node("Mul", [hidden, mask]), _g.Ints(1)], [Attr.I("keepdims", 0)]); // (B, H)
+        var count = _g.Node("ReduceSum", [mask, _g.Ints(1)], [Attr.I("keepdims", 0)]);                      // (B, 1)
+        return _g.Node("Div", [sum, _g.Node("Max", [count, _g.Scalar(1f)])]);
+    }
+
+    private string Gather(string weight, string indices) => _g.Node("Gather", [Weight(weight), indices], [Attr.I("axis", 0)]);
+
+    private string LayerNorm(string x, string name) =>
+        _g.Node("LayerNormalization", [x, Weight(name + ".weight"), Weight(name + ".bias")],
+            [Attr.I("axis", -1), Attr.F("epsilon", (float)_config.LayerNormEps)]);
+
+    // y = x Wᵀ + b. fp32: MatMul with the transposed weight. int8: y = (q(x) · W_q) · (s_x · s_w) + b.
+    private string Linear(string x, string name)
+    {
+        var w = _weights[_prefix + name + ".weight"];   // (out, in)
+        var bias = Weight(name + ".bias");
+        long outDim = w.shape[0], inDim = w.shape[1];
+        if (!_int8)
+            return _g.Node("Add", [_g.Node("MatMul", [x, _g.Initializer(name + ".weight_t", Floats(w.t()), inDim, outDim)]), bias]);
+
+        var scale = w.abs().amax([1]).clamp_min(1e-12) / 127.0;                                   // (out): per output channel
+        var quantized = (w / scale.unsqueeze(1)).round().clamp(-127, 127).to(ScalarType.Int8).t().contiguous(); // (in, out)
+        var wq = _g.Initializer(name + ".weight_int8", quantized.data<sbyte>().ToArray(), inDim, outDim);
+        var ws = _g.Initializer(name + ".weight_scale", Floats(scale), outDim);
+        var q = _g.NodeMulti("DynamicQuantizeLinear", [x], 3);                                     // uint8 x, scale, zero point
+        var product = _g.Node("Cast", [_g.Node("MatMulInteger", [q[0], wq, q[2]])], [Attr.I("to", (long)OnnxType.Float)]);
+        return _g.Node("Add", [_g.Node("Mul", [product, _g.Node("Mul", [q[1], ws])]), bias]);
+    }
+
+    private string Weight(string name)
+    {
+        var t = _weights.TryGetValue(_prefix + name, out var w) ? w
+            : throw new InvalidOperationException($"The model has no weight '{_prefix + name}' to export.");
+        return _g.Initializer(name, Floats(t), t.shape);
+    }
+
+    private static float[] Floats(Tensor t) => t.contiguous().data<float>().ToArray();
+}

@@ -1,0 +1,149 @@
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using MLNet.Transformers.Estimators;
+using MLNet.Transformers.Inference;
+using MLNet.Transformers.Models.Bert;
+using MLNet.Transformers.Tests.Checkpoints;
+using MLNet.Transformers.Tests.Models;
+using MLNet.Transformers.Tokenization;
+using MLNet.Transformers.Transforms;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace MLNet.Transformers.Tests.Inference;
+
+[TestClass]
+public sealed class ScoringPrecisionTests
+{
+    // Real sentences (SST-2 dev) of mixed lengths, so padding and masking are exercised too.
+    internal static readonly string[] Sentences =
+    [
+        "it 's a charming and often affecting journey .",
+        "unflinchingly bleak and desperate",
+        "allows us to hope that nolan is poised to embark a major career as a commercial yet inventive filmmaker .",
+        "the acting , costumes , music , cinematography and sound are all astounding given the production 's austere locales .",
+        "it 's slow -- very , very slow .",
+        "although laced with humor and a few fanciful touches , the film is a refreshingly serious look at young women .",
+        "a sometimes tedious film .",
+        "or doing last year 's taxes with your ex-wife .",
+    ];
+
+    private static string Fixture => BertParityTests.FixtureDirectory;
+
+    private static double RelativeError(Tensor actual, Tensor expected) =>
+        ((actual.to(ScalarType.Float32) - expected).norm() / expected.norm()).item<float>();
+
+    // Relative error of the last hidden state (over real tokens) of a bf16-prepared copy of the model, and of the model cast wholly to bf16.
+    private static (double Mixed, double CastAll) Errors(Func<BertModel> load, BertBatch batch)
+    {
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var shape = new long[] { batch.BatchSize, batch.SequenceLength };
+        var (ids, types, mask) = (tensor(batch.InputIds, shape), tensor(batch.TokenTypeIds, shape), tensor(batch.AttentionMask, shape));
+        var real = mask.to(ScalarType.Bool).unsqueeze(-1);
+        Tensor Run(BertModel m) => m.forward(ids, types, mask).LastHiddenState.to(ScalarType.Float32).masked_select(real);
+        using var f32 = load(); f32.eval();
+        using var mixed = load(); mixed.eval();
+        ScoringPrecision.Apply(mixed, Precision.BFloat16);
+        using var all = load(); all.eval();
+        all.to(ScalarType.BFloat16);
+        var reference = Run(f32);
+        return (RelativeError(Run(mixed), reference), RelativeError(Run(all), reference));
+    }
+
+    [TestMethod]
+    public void Bf16_OnTheFixture_StaysWithin1e2OfFp32AndBeatsCastingEverything()
+    {
+        var tokenizer = BertWordPieceTokenizer.FromDirectory(Fixture);
+        var (mixed, castAll) = Errors(() => BertCheckpoint.LoadEncoder(Fixture), tokenizer.EncodeBatch(Sentences, null, 128));
+        Console.WriteLine($"fixture: bf16 scoring {mixed:E2}, whole model cast to bf16 {castAll:E2}");
+        Assert.IsLessThan(1e-2, mixed);
+        Assert.IsLessThan(castAll, mixed, "keeping LayerNorm/residuals in fp32 must be more accurate than casting the whole model");
+    }
+
+    [TestMethod]
+    public void Bf16_OnALargerRandomModel_StaysWithin1e2OfFp32()
+    {
+        var config = new BertConfig { VocabSize = 1000, HiddenSize = 256, NumHiddenLayers = 6, NumAttentionHeads = 4, IntermediateSize = 1024 };
+        var ids = new long[8 * 64];
+        var mask = new long[ids.Length];
+        var random = new Random(5);
+        for (int i = 0; i < ids.Length; i++) { ids[i] = random.Next(5, 1000); mask[i] = i % 64 < 16 + 6 * (i / 64) ? 1 : 0; }
+        var batch = new BertBatch(ids, new long[ids.Length], mask, 8, 64, []);
+        using var scope = NewDisposeScope();
+        var state = new Dictionary<string, Tensor>();
+        manual_seed(3);
+        using (var init = new BertModel(config, addPoolingLayer: false))
+        {
+            BertInitializer.Initialize(init, config);
+            foreach (var (k, v) in init.state_dict()) state[k] = v.clone();
+        }
+        BertModel Load() { var m = new BertModel(config, addPoolingLayer: false); m.load_state_dict(state); return m; }
+        var (mixed, castAll) = Errors(Load, batch);
+        Console.WriteLine($"hidden 256 x 6 layers: bf16 scoring {mixed:E2}, whole model cast to bf16 {castAll:E2}");
+        Assert.IsLessThan(1e-2, mixed);
+        Assert.IsLessThan(castAll, mixed);
+    }
+
+    [TestMethod]
+    public void Bf16_KeepsLayerNormAndEmbeddingsInFp32AndOnlyLinearWeightsInBf16()
+    {
+        using var model = BertCheckpoint.LoadEncoder(Fixture);
+        ScoringPrecision.Apply(model, Precision.BFloat16);
+        foreach (var (name, p) in model.named_parameters())
+        {
+            bool linear = name.EndsWith("dense.weight") || name.EndsWith("dense.bias") || name.Contains("attention.self.");
+            Assert.AreEqual(linear ? ScalarType.BFloat16 : ScalarType.Float32, p.dtype, name);
+        }
+    }
+
+    [TestMethod]
+    public void EmbeddingTransform_Bf16IsCloseToFp32AndPrecisionSurvivesSaveLoad()
+    {
+        var ml = new MLContext(seed: 1);
+        var data = ml.Data.LoadFromEnumerable(Sentences.Select(s => new TextRow { Text = s }));
+        TransformerEmbeddingSettings Settings(Precision p) => new("E", "Text", null, EmbeddingPooling.Mean, 128, 4, Precision: p);
+        using var f32 = ml.Transforms.Text.TransformerEmbedding(Fixture, Settings(Precision.Float32)).Fit(data);
+        using var bf16 = ml.Transforms.Text.TransformerEmbedding(Fixture, Settings(Precision.BFloat16)).Fit(data);
+        var expected = Embeddings(f32.Transform(data));
+        var actual = Embeddings(bf16.Transform(data));
+        Assert.IsLessThan(1e-2, RelativeError(tensor(actual.SelectMany(x => x).ToArray()), tensor(expected.SelectMany(x => x).ToArray())));
+
+        using var dir = new TempDirectory();
+        var path = Path.Combine(dir.Path, "model.zip");
+        ml.Model.Save(bf16, data.Schema, path);
+        var loaded = (TransformerEmbeddingTransformer)ml.Model.Load(path, out _);
+        using (loaded)
+        {
+            Assert.AreEqual(Precision.BFloat16, loaded.Settings.Precision);
+            var again = Embeddings(loaded.Transform(data));
+            for (int i = 0; i < actual.Length; i++) CollectionAssert.AreEqual(actual[i], again[i], $"row {i}: a reloaded bf16 model must score identically");
+        }
+    }
+
+    [TestMethod]
+    public void FillMask_Bf16ScoresAreCloseToFp32()
+    {
+        var texts = new[] { "the cat sat on the [MASK] .", "a [MASK] and often affecting [MASK] ." };
+        var ml = new MLContext(seed: 1);
+        var data = ml.Data.LoadFromEnumerable(texts.Select(t => new TextRow { Text = t }));
+        FillMaskTransformer Load(Precision p) => ml.Transforms.Text.PretrainMaskedLanguageModel(
+            new MaskedLanguageModelOptions { CheckpointDirectory = Fixture, MaxEpochs = 0, TopK = 5, Precision = p }).Fit(data);
+        using var f32 = Load(Precision.Float32);
+        using var bf16 = Load(Precision.BFloat16);
+        Assert.AreEqual(Precision.BFloat16, bf16.Settings.Precision);
+        var expected = f32.Predict(texts);
+        var actual = bf16.Predict(texts);
+        for (int row = 0; row < texts.Length; row++)
+        {
+            Assert.HasCount(expected[row].Scores.Length, actual[row].Scores);
+            Assert.AreEqual(expected[row].Tokens[0], actual[row].Tokens[0], $"row {row}: top-1 token");
+            for (int j = 0; j < expected[row].Scores.Length; j++)
+                Assert.AreEqual(expected[row].Scores[j], actual[row].Scores[j], 2e-3, $"row {row} candidate {j}");
+        }
+    }
+
+    private static float[][] Embeddings(IDataView view) => view.GetColumn<VBuffer<float>>("E").Select(v => v.DenseValues().ToArray()).ToArray();
+
+    private sealed class TextRow { public string Text { get; set; } = ""; }
+}
