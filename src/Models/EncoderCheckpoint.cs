@@ -93,6 +93,15 @@ public static class EncoderCheckpoint
         };
     }
 
+    /// <summary>The hidden size config.json declares (hidden_size, or DistilBERT's dim), without loading weights.</summary>
+    public static int ReadHiddenSize(string directory) => ReadInfo(directory).ModelType switch
+    {
+        "bert" => BertCheckpoint.ReadConfig(directory).HiddenSize,
+        "roberta" => RobertaCheckpoint.ReadConfig(directory).HiddenSize,
+        "distilbert" => DistilBertCheckpoint.ReadConfig(directory).Dim,
+        var other => throw Unsupported(directory, other),
+    };
+
     /// <summary>Writes a bare encoder in its family's HF layout (config.json + model.safetensors, architecture e.g. "RobertaModel").</summary>
     public static void SaveEncoder(IEncoderModel model, string directory)
     {

@@ -18,34 +18,53 @@ namespace MLNet.Transformers.Transforms;
 /// <param name="MaxSequenceLength">Tokens per text (or pair) including [CLS]/[SEP]; longer inputs are truncated (longest-first for pairs). Capped at the model's max_position_embeddings.</param>
 /// <param name="BatchSize">Rows encoded per forward pass when transforming an <see cref="Microsoft.ML.IDataView"/>.</param>
 /// <param name="Device">TorchSharp device, e.g. "cpu" or "cuda:0".</param>
+/// <param name="Normalize">L2-normalise every vector (sentence-transformers' Normalize module); null = only when the folder's modules.json has a Normalize module.</param>
 public sealed record TransformerEmbeddingSettings(string OutputColumnName, string InputColumnName, string? SecondInputColumnName,
-    EmbeddingPooling Pooling, int MaxSequenceLength, int BatchSize, string Device = "cpu");
+    EmbeddingPooling Pooling, int MaxSequenceLength, int BatchSize, string Device = "cpu", bool? Normalize = null);
 
 /// <summary>
-/// Maps text (or a text pair) to a sentence vector with a frozen BERT encoder — BERT as a feature extractor for any
-/// ML.NET trainer. Scoring is lazy and batched; the weights and vocabulary are saved inside the ML.NET model zip.
+/// Maps text (or a text pair) to a sentence vector with a frozen encoder (BERT, RoBERTa or DistilBERT, chosen by config.json's
+/// model_type) — a feature extractor for any ML.NET trainer. A sentence-transformers folder's pooling and Normalize modules are
+/// followed by default. Scoring is lazy and batched; the weights and vocabulary are saved inside the ML.NET model zip.
 /// Created by <c>mlContext.Transforms.Text.TransformerEmbedding(...)</c>.
 /// </summary>
 public sealed class TransformerEmbeddingTransformer : BatchedTransformerBase, ILoadableTransformer<TransformerEmbeddingTransformer>, IDisposable
 {
     private const string SettingsItem = "Settings.json";
     private const string CheckpointItem = "Checkpoint";
-    private readonly BertModel model;
-    private readonly BertWordPieceTokenizer tokenizer;
+    private readonly nn.Module model;
+    private readonly IEncoderModel encoder;
+    private readonly IEncoderTokenizer tokenizer;
     private readonly Device device;
 
     internal TransformerEmbeddingTransformer(TransformerEmbeddingSettings settings, string checkpointDirectory) : base(settings.BatchSize)
     {
         device = DeviceName.Parse(settings.Device);
-        tokenizer = BertWordPieceTokenizer.FromDirectory(checkpointDirectory);
-        model = BertCheckpoint.LoadEncoder(checkpointDirectory, withPooler: settings.Pooling == EmbeddingPooling.Pooler);
-        // Like HF's model_max_length: the model has no positions beyond max_position_embeddings, so inputs are cut there.
-        Settings = settings with { MaxSequenceLength = Math.Min(settings.MaxSequenceLength, model.Config.MaxPositionEmbeddings) };
-        BertCheckpoint.RequireVocabularySize(tokenizer.VocabularySize, model.Config, checkpointDirectory);
+        settings = Resolve(settings, ref checkpointDirectory);
+        tokenizer = EncoderCheckpoint.LoadTokenizer(checkpointDirectory);
+        encoder = EncoderCheckpoint.LoadEncoder(checkpointDirectory, withPooler: settings.Pooling == EmbeddingPooling.Pooler);
+        model = (nn.Module)encoder;
+        // Like HF's model_max_length: the model has no positions beyond its max_position_embeddings, so inputs are cut there.
+        Settings = settings with { MaxSequenceLength = Math.Min(settings.MaxSequenceLength, encoder.MaxPositions) };
         model.to(device);
         model.eval();
 
-        (InputColumns, OutputColumns) = Columns(settings, model.Config.HiddenSize);
+        (InputColumns, OutputColumns) = Columns(settings, encoder.HiddenSize);
+    }
+
+    // Default pooling and normalisation come from a sentence-transformers folder (modules.json) when there is one; the result
+    // is explicit, so a saved transformer (whose checkpoint has no modules.json) behaves the same after loading.
+    private static TransformerEmbeddingSettings Resolve(TransformerEmbeddingSettings settings, ref string checkpointDirectory)
+    {
+        var folder = SentenceTransformersFolder.TryRead(checkpointDirectory);
+        if (folder is null) return settings with { Pooling = settings.Pooling == EmbeddingPooling.Default ? EmbeddingPooling.Cls : settings.Pooling, Normalize = settings.Normalize ?? false };
+        checkpointDirectory = folder.TransformerDirectory;
+        return settings with
+        {
+            Pooling = settings.Pooling == EmbeddingPooling.Default ? folder.Pooling : settings.Pooling,
+            Normalize = settings.Normalize ?? folder.Normalize,
+            MaxSequenceLength = folder.MaxSeqLength is int max ? Math.Min(settings.MaxSequenceLength, max) : settings.MaxSequenceLength,
+        };
     }
 
     /// <summary>What a transformer with these settings reads and appends (its estimator checks schemas with it too).</summary>
@@ -59,7 +78,7 @@ public sealed class TransformerEmbeddingTransformer : BatchedTransformerBase, IL
     public TransformerEmbeddingSettings Settings { get; }
 
     /// <summary>Length of the output vectors (the model's hidden size).</summary>
-    public int EmbeddingSize => model.Config.HiddenSize;
+    public int EmbeddingSize => encoder.HiddenSize;
 
     /// <inheritdoc/>
     public override IReadOnlyList<InputColumnSpec> InputColumns { get; }
@@ -84,8 +103,10 @@ public sealed class TransformerEmbeddingTransformer : BatchedTransformerBase, IL
         using var noGrad = no_grad();
         var shape = new long[] { encoded.BatchSize, encoded.SequenceLength };
         var mask = tensor(encoded.AttentionMask, shape, device: device);
-        var output = model.forward(tensor(encoded.InputIds, shape, device: device), tensor(encoded.TokenTypeIds, shape, device: device), mask);
-        var pooled = Settings.Pooling.Pool(output, mask).to(ScalarType.Float32).cpu(); // (B, H)
+        var output = encoder.forward(tensor(encoded.InputIds, shape, device: device), tensor(encoded.TokenTypeIds, shape, device: device), mask);
+        var pooled = Settings.Pooling.Pool(output, mask).to(ScalarType.Float32);                     // (B, H)
+        if (Settings.Normalize == true) pooled = EmbeddingPoolingExtensions.L2Normalize(pooled);
+        pooled = pooled.cpu();
         var flat = pooled.data<float>().ToArray();
         int h = EmbeddingSize;
         return Enumerable.Range(0, texts.Count).Select(i => flat.AsSpan(i * h, h).ToArray()).ToArray();
@@ -98,12 +119,11 @@ public sealed class TransformerEmbeddingTransformer : BatchedTransformerBase, IL
         writer.WriteDirectory(CheckpointItem, SaveCheckpoint);
     }
 
-    /// <summary>Writes the encoder and its vocabulary in Hugging Face layout (config.json, model.safetensors, vocab.txt, tokenizer_config.json).</summary>
+    /// <summary>Writes the encoder and its tokenizer in its family's Hugging Face layout (config.json, model.safetensors, vocab files, tokenizer_config.json).</summary>
     public void SaveCheckpoint(string directory)
     {
-        BertCheckpoint.Save(model, model.Config, directory, "BertModel");
-        tokenizer.SaveVocabulary(Path.Combine(directory, "vocab.txt"));
-        tokenizer.SaveConfig(Path.Combine(directory, "tokenizer_config.json"));
+        EncoderCheckpoint.SaveEncoder(encoder, directory);
+        tokenizer.SaveTo(directory);
     }
 
     /// <summary>Recreates the transformer from an ML.NET model (called by <c>mlContext.Model.Load</c>).</summary>
