@@ -1,20 +1,24 @@
 using System.Diagnostics;
 using Microsoft.ML; using Microsoft.ML.Data;
 using MLNet.Transformers; using MLNet.Transformers.Estimators; using MLNet.Transformers.Training;
+TorchSharp.torch.set_num_threads(int.Parse(args[3]));
 var fixture = "/work/wt/finetune/test/MLNet.Transformers.Tests/TestData/bert-tiny-random";
+var dir = "/work/wt/finetune/test/MLNet.Transformers.Tests/TestData/brown-pos-subset";
+List<Row> Read(string suffix) => Directory.GetFiles(dir).Where(f => f.EndsWith(suffix)).Order().SelectMany(File.ReadLines)
+   .Select(l => l.Split(' ', '\t').Where(t => t.Contains('/')).Select(t => { int i = t.LastIndexOf('/'); var tag = t[(i+1)..]; int d = tag.IndexOf('-', 1); return (w: t[..i], tag: d > 0 ? tag[..d] : tag); }).ToArray())
+   .Where(s => s.Length > 0 && s.Length <= int.Parse(args[2])).Select(s => new Row { Sentence = string.Join(" ", s.Select(x => x.w)), Label = s.Select(x => x.tag).ToArray() }).ToList();
+var train = Read("01"); var test = Read("02");
+Console.WriteLine($"train {train.Count} sentences {train.Sum(r => r.Label.Length)} words; test {test.Count} / {test.Sum(r => r.Label.Length)}");
 var ml = new MLContext(1);
-string[] good = ["great", "wonderful", "superb", "delightful", "brilliant", "charming", "moving", "excellent"];
-string[] bad = ["awful", "boring", "dull", "terrible", "tedious", "clumsy", "bland", "horrible"];
-string[] filler = ["the", "film", "is", "a", "story", "and", "very", "acting", "plot", "was"];
-Row[] Toy(int count, int seed) { var r = new Random(seed); return Enumerable.Range(0, count).Select(i => { bool p = i % 2 == 0; return new Row { Sentence1 = string.Join(" ", Enumerable.Range(0, 6).Select(j => j % 3 == 1 ? (p ? good : bad)[r.Next(8)] : filler[r.Next(10)])), Sentiment = p ? "positive" : "negative" }; }).ToArray(); }
 var sw = Stopwatch.StartNew();
-var train = ml.Data.LoadFromEnumerable(Toy(64, 1));
-var keyed = ml.Transforms.Conversion.MapValueToKey("Label", "Sentiment").Fit(train).Transform(train);
-var est = ml.MulticlassClassification.Trainers.TextClassification(new TextClassificationOptions { CheckpointDirectory = fixture, MaxEpochs = int.Parse(args[0]), BatchSize = 16, MaxSequenceLength = 32,
-  Training = new TrainerOptions { LearningRate = 3e-3, Progress = new Progress<TrainingProgress>(p => {}) } });
-var t = est.Fit(keyed);
-Console.WriteLine($"fit {sw.ElapsedMilliseconds} ms; steps {est.LastTrainingResult?.StepsRun}");
-sw.Restart();
-var m = ml.MulticlassClassification.Evaluate(t.Transform(keyed));
-Console.WriteLine($"eval {sw.ElapsedMilliseconds} ms acc {m.MicroAccuracy}");
-class Row { public string Sentence1 { get; set; } = ""; public string Sentiment { get; set; } = ""; }
+var model = ml.Transforms.Conversion.MapValueToKey("Label").Append(ml.MulticlassClassification.Trainers.NamedEntityRecognition(new NamedEntityRecognitionOptions {
+  CheckpointDirectory = fixture, MaxEpochs = int.Parse(args[0]), BatchSize = 16, MaxSequenceLength = 64, Training = new TrainerOptions { LearningRate = double.Parse(args[1]) } }))
+  .Append(ml.Transforms.Conversion.MapKeyToValue("PredictedLabel")).Fit(ml.Data.LoadFromEnumerable(train));
+Console.WriteLine($"fit {sw.ElapsedMilliseconds} ms");
+var pred = model.Transform(ml.Data.LoadFromEnumerable(test)).GetColumn<string[]>("PredictedLabel").ToArray();
+var pairs = test.SelectMany((r, i) => r.Label.Zip(pred[i])).ToList();
+var words = test.SelectMany(r => r.Sentence.Split(' ').Zip(r.Label)).ToList();
+var top = train.SelectMany(r => r.Label).GroupBy(t => t).MaxBy(g => g.Count())!.Key;
+var unigram = train.SelectMany(r => r.Sentence.Split(' ').Zip(r.Label)).GroupBy(p => p.First.ToLowerInvariant()).ToDictionary(g => g.Key, g => g.GroupBy(p => p.Second).MaxBy(x => x.Count())!.Key);
+Console.WriteLine($"acc {pairs.Count(p => p.First == p.Second) / (double)pairs.Count:P1}; most frequent tag '{top}' {words.Count(w => w.Second == top) / (double)words.Count:P1}; unigram {words.Count(w => (unigram.TryGetValue(w.First.ToLowerInvariant(), out var t) ? t : top) == w.Second) / (double)words.Count:P1}");
+class Row { public string Sentence { get; set; } = ""; public string[] Label { get; set; } = []; }

@@ -83,4 +83,41 @@ public static class FineTuningCatalog
         ArgumentNullException.ThrowIfNull(options);
         return new SequenceClassificationEstimator(MLNetInternals.GetEnvironment(catalog), SequenceClassificationJob.From(options));
     }
+
+    /// <summary>
+    /// Fine-tunes a checkpoint with a per-token head (HF <c>BertForTokenClassification</c>) for named-entity recognition or
+    /// tagging. The sentence is split on ' ' into words; each word is predicted from its first WordPiece. Input columns:
+    /// <paramref name="sentence1ColumnName"/> (<see cref="string"/>), <paramref name="labelColumnName"/> (vector of keys, one
+    /// per word, e.g. <c>MapValueToKey("Label", keyData: labels)</c>; key 0 = missing, ignored; optional with
+    /// <paramref name="maxEpochs"/> 0). Output column: <paramref name="outputColumnName"/> (variable-length vector of keys,
+    /// one per word, with the label's KeyValues). Sentences longer than the window are tagged window by window (every word
+    /// gets a key).
+    /// </summary>
+    /// <param name="catalog">The multiclass trainers catalog.</param>
+    /// <param name="checkpointDirectory">The model to start from.</param>
+    /// <param name="labelColumnName">Label column (vector of keys).</param>
+    /// <param name="outputColumnName">Output: predicted keys.</param>
+    /// <param name="sentence1ColumnName">Text column.</param>
+    /// <param name="batchSize">Rows per step.</param>
+    /// <param name="maxEpochs">Passes over the data; 0 = tag with the checkpoint's own head.</param>
+    /// <param name="validationSet">Validation data, or null.</param>
+    public static TokenClassificationEstimator NamedEntityRecognition(this MulticlassClassificationCatalog.MulticlassClassificationTrainers catalog,
+        string checkpointDirectory, string labelColumnName = "Label", string outputColumnName = "PredictedLabel", string sentence1ColumnName = "Sentence",
+        int batchSize = 32, int maxEpochs = 10, IDataView? validationSet = null) =>
+        catalog.NamedEntityRecognition(new NamedEntityRecognitionOptions
+        {
+            CheckpointDirectory = checkpointDirectory, LabelColumnName = labelColumnName, OutputColumnName = outputColumnName,
+            Sentence1ColumnName = sentence1ColumnName, BatchSize = batchSize, MaxEpochs = maxEpochs, ValidationSet = validationSet,
+        });
+
+    /// <summary>As the other overload, with every option.</summary>
+    /// <param name="catalog">The multiclass trainers catalog.</param>
+    /// <param name="options">The options.</param>
+    public static TokenClassificationEstimator NamedEntityRecognition(this MulticlassClassificationCatalog.MulticlassClassificationTrainers catalog,
+        NamedEntityRecognitionOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(catalog);
+        ArgumentNullException.ThrowIfNull(options);
+        return new TokenClassificationEstimator(MLNetInternals.GetEnvironment(catalog), options);
+    }
 }

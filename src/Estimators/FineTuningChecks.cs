@@ -67,4 +67,15 @@ internal static class FineTuningChecks
         return EstimatorSchema.Column(predicted.Name, predicted.Kind == SchemaShape.Column.VectorKind.Scalar ? keyType : new VectorDataViewType(keyType),
             new SchemaShape(annotations));
     }
+
+    /// <summary>A validation set must label with the same classes (key count and values) as the training data.</summary>
+    public static void SameClasses(IDataView validation, string labelColumn, LabelClasses classes)
+    {
+        var label = validation.Schema.GetColumnOrNull(labelColumn)
+            ?? throw new ArgumentOutOfRangeException(nameof(validation), $"Label column '{labelColumn}' not found in the validation set.");
+        var other = LabelClasses.FromKeyColumn(label);
+        if (!other.Values.SequenceEqual(classes.Values))
+            throw new ArgumentException($"Label column '{labelColumn}' of the validation set has key values [{string.Join(", ", other.Values)}] but the " +
+                $"training data has [{string.Join(", ", classes.Values)}]; map both with the same fitted MapValueToKey.", nameof(validation));
+    }
 }

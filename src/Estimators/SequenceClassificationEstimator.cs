@@ -107,6 +107,7 @@ public sealed class SequenceClassificationEstimator : IEstimator<SequenceClassif
         var device = Models.DeviceName.Parse(job.Device);
         SequenceExamples Read(IDataView data) => SequenceExamples.Read(data, job.Sentence1ColumnName, job.Sentence2ColumnName, job.LabelColumnName, classes?.Count);
         var training = Read(input);
+        if (job.ValidationSet is not null && classes is not null) FineTuningChecks.SameClasses(job.ValidationSet, job.LabelColumnName, classes);
         var validation = job.ValidationSet is null ? null : Read(job.ValidationSet);
         if (job.FreezeEncoder) foreach (var p in model.EncoderParameters()) p.requires_grad = false;
         model.to(device);

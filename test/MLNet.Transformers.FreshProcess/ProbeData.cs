@@ -37,4 +37,8 @@ public static class ProbeData
     /// <summary>One line per row: every float of the vector column <paramref name="column"/> (round-trip format).</summary>
     public static IEnumerable<string> FormatVector(IDataView data, string column) =>
         data.GetColumn<float[]>(column).Select(v => string.Join(" ", v.Select(x => x.ToString("R", CultureInfo.InvariantCulture))));
+
+    /// <summary>One line per row: the keys of the key-vector column <paramref name="column"/> (e.g. per-word tags).</summary>
+    public static IEnumerable<string> FormatKeys(IDataView data, string column) =>
+        data.GetColumn<VBuffer<uint>>(column).Select(v => string.Join(" ", v.DenseValues()));
 }

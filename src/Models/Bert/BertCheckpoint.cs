@@ -63,8 +63,8 @@ public static class BertCheckpoint
 
     /// <summary>
     /// Loads <see cref="BertForSequenceClassification"/>. The classifier starts fresh (HF's initialisation, from torch's
-    /// current seed) when the checkpoint has none, unless <paramref name="requireHead"/>; a fresh head may also get a fresh
-    /// pooler (HF does the same for checkpoints saved without one). A pretraining checkpoint's <c>cls.*</c> heads are ignored.
+    /// current seed) when the checkpoint has none, and so does the pooler of a checkpoint saved without one (HF does the
+    /// same), unless <paramref name="requireHead"/>. A pretraining checkpoint's <c>cls.*</c> heads are ignored.
     /// </summary>
     public static BertForSequenceClassification LoadForSequenceClassification(string directory, int numLabels,
         ClassificationHead head = ClassificationHead.Pooler, bool requireHead = false, double? classifierDropout = null)
@@ -78,9 +78,10 @@ public static class BertCheckpoint
             var raw = CheckpointLoader.LoadStateDict(directory);
             try
             {
-                bool headFresh = !requireHead && !raw.ContainsKey("classifier.weight");
-                LoadWeights(model, raw, directory, encoderPrefixed: true,
-                    mayStayFresh: k => headFresh && (k.StartsWith("classifier.", StringComparison.Ordinal) || k.StartsWith("bert.pooler.", StringComparison.Ordinal)));
+                // As HF: weights the checkpoint lacks start fresh — the head, and the pooler of a checkpoint saved without one
+                // (token-classification, QA) — unless the caller scores with the checkpoint as it is (requireHead).
+                LoadWeights(model, raw, directory, encoderPrefixed: true, mayStayFresh: k => !requireHead
+                    && (k.StartsWith("classifier.", StringComparison.Ordinal) || k.StartsWith("bert.pooler.", StringComparison.Ordinal)));
             }
             finally { DisposeAll(raw); }
             return model;

@@ -67,6 +67,7 @@ public sealed class SentenceSimilarityTests
     [TestMethod]
     public void Learning_PairScoreIsLearnedAboveTheMeanBaseline()
     {
+        using var threads = new SingleThreadedTorch();
         var ml = new MLContext(seed: 1);
         var train = ml.Data.LoadFromEnumerable(ToyPairs(96, seed: 1));
         var test = ml.Data.LoadFromEnumerable(ToyPairs(48, seed: 2));

@@ -125,6 +125,7 @@ public sealed class TextClassificationTests
     [TestMethod]
     public void Learning_ToySentimentIsLearnedFromARandomTinyBert()
     {
+        using var threads = new SingleThreadedTorch();
         var ml = new MLContext(seed: 1);
         var toKey = ml.Transforms.Conversion.MapValueToKey("Label", "Sentiment");
         var train = ml.Data.LoadFromEnumerable(ToySentiment(64, seed: 1));
@@ -207,6 +208,53 @@ public sealed class TextClassificationTests
         var a = Scores(1); var b = Scores(1); var c = Scores(2);
         Assert.IsTrue(a.Zip(b).All(p => p.First.SequenceEqual(p.Second)), "same seed, same fresh head");
         Assert.IsFalse(a.Zip(c).All(p => p.First.SequenceEqual(p.Second)), "another seed, another head");
+    }
+
+    [TestMethod]
+    public void FreezeEncoder_TrainsTheHeadOnly_AndValidationReportsAccuracy()
+    {
+        var ml = new MLContext(seed: 1);
+        var toKey = ml.Transforms.Conversion.MapValueToKey("Label", "Sentiment").Fit(ml.Data.LoadFromEnumerable(ToySentiment(8, 1)));
+        var train = toKey.Transform(ml.Data.LoadFromEnumerable(ToySentiment(16, seed: 1)));
+        var valid = toKey.Transform(ml.Data.LoadFromEnumerable(ToySentiment(8, seed: 2)));
+        var estimator = ml.MulticlassClassification.Trainers.TextClassification(new TextClassificationOptions
+        {
+            CheckpointDirectory = Fixture, MaxEpochs = 2, BatchSize = 8, FreezeEncoder = true, Head = ClassificationHead.Cls, ValidationSet = valid,
+            Training = new TrainerOptions { LearningRate = 1e-2 },
+        });
+        using var transformer = estimator.Fit(train);
+        using var dir = new TempDirectory();
+        transformer.SaveCheckpoint(dir.Path);
+        var original = MLNet.Transformers.Checkpoints.CheckpointLoader.LoadStateDict(Fixture);
+        var trained = MLNet.Transformers.Checkpoints.CheckpointLoader.LoadStateDict(dir.Path);
+        Assert.IsFalse(trained.Keys.Any(k => k.Contains("pooler")), "the plain head has no pooler");
+        foreach (var key in trained.Keys.Where(k => k.StartsWith("bert.")))
+            Assert.IsTrue(BertParityTests.Identical(original[key], trained[key]), $"{key} stayed frozen");
+        Assert.IsTrue(trained["classifier.weight"].abs().sum().item<float>() > 0);
+        var history = estimator.LastTrainingResult!.ValidationHistory;
+        Assert.AreEqual(2, history.Count, "validated after each epoch");
+        Assert.IsTrue(history.All(v => v.Metrics["Accuracy"] is >= 0 and <= 1 && double.IsFinite(v.Loss)));
+    }
+
+    [TestMethod]
+    public void TokenClassificationCheckpointWithoutPooler_StartsAFreshPoolerForTraining_ButNotForScoring()
+    {
+        using var tokenHead = new HeadFixture(numLabels: 3, dropPooler: true);
+        using var trainable = EncoderCheckpoint.LoadForSequenceClassification(tokenHead.Path, 3);
+        Assert.IsTrue(trainable.state_dict().ContainsKey("bert.pooler.dense.weight"));
+        var e = Assert.ThrowsExactly<InvalidOperationException>(() => EncoderCheckpoint.LoadForSequenceClassification(tokenHead.Path, 3, requireHead: true));
+        StringAssert.Contains(e.Message, "bert.pooler.dense.weight");
+    }
+
+    [TestMethod]
+    public void ValidationSetWithOtherKeyValues_IsAnErrorNamingTheColumn()
+    {
+        var ml = new MLContext(seed: 1);
+        var train = ml.Transforms.Conversion.MapValueToKey("Label", "Sentiment").Fit(ml.Data.LoadFromEnumerable(ToySentiment(8, 1))).Transform(ml.Data.LoadFromEnumerable(ToySentiment(8, 1)));
+        var other = ml.Data.LoadFromEnumerable(ToySentiment(8, 2).Skip(1));   // starts with "negative": keys in the other order
+        var valid = ml.Transforms.Conversion.MapValueToKey("Label", "Sentiment").Fit(other).Transform(other);
+        var e = Assert.ThrowsExactly<ArgumentException>(() => ml.MulticlassClassification.Trainers.TextClassification(Fixture, maxEpochs: 1, validationSet: valid).Fit(train));
+        StringAssert.Contains(e.Message, "'Label' of the validation set");
     }
 
     [TestMethod]
