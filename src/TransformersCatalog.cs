@@ -16,16 +16,18 @@ public static class TransformersCatalog
     /// <param name="outputColumnName">Output column: known-size vector of <see cref="float"/> (the model's hidden size).</param>
     /// <param name="inputColumnName">Input column: <see cref="string"/> text.</param>
     /// <param name="secondInputColumnName">Optional second input column: <see cref="string"/> text of a sentence pair.</param>
-    /// <param name="pooling">Which vector: [CLS] hidden state, masked mean over tokens, or BERT's pooler output.</param>
+    /// <param name="pooling">Which vector: [CLS] hidden state, masked mean or max over tokens, or BERT's pooler output.
+    /// <see cref="EmbeddingPooling.Default"/>: a sentence-transformers folder's own pooling (modules.json), else [CLS].</param>
     /// <param name="maxSequenceLength">Tokens per row including special tokens; longer inputs are truncated (longest-first for pairs).</param>
     /// <param name="batchSize">Rows per forward pass while scoring an IDataView.</param>
+    /// <param name="normalize">L2-normalise the vectors; null = only when a sentence-transformers folder has a Normalize module.</param>
     public static TransformerEmbeddingEstimator TransformerEmbedding(this TransformsCatalog.TextTransforms catalog,
         string checkpointDirectory, string outputColumnName, string inputColumnName, string? secondInputColumnName = null,
-        EmbeddingPooling pooling = EmbeddingPooling.Cls, int maxSequenceLength = 128, int batchSize = 32)
+        EmbeddingPooling pooling = EmbeddingPooling.Default, int maxSequenceLength = 128, int batchSize = 32, bool? normalize = null)
     {
         ArgumentNullException.ThrowIfNull(catalog);
         return new TransformerEmbeddingEstimator(checkpointDirectory,
-            new TransformerEmbeddingSettings(outputColumnName, inputColumnName, secondInputColumnName, pooling, maxSequenceLength, batchSize));
+            new TransformerEmbeddingSettings(outputColumnName, inputColumnName, secondInputColumnName, pooling, maxSequenceLength, batchSize, Normalize: normalize));
     }
 
     /// <summary>As the other overload, with the device (e.g. "cuda:0" where a CUDA TorchSharp package is installed).</summary>

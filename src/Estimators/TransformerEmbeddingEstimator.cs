@@ -1,6 +1,6 @@
 using Microsoft.ML;
 using Microsoft.ML.Data;
-using MLNet.Transformers.Models.Bert;
+using MLNet.Transformers.Models;
 using MLNet.Transformers.Transforms;
 using MLNet.Transformers.Transforms.Infrastructure;
 
@@ -46,7 +46,8 @@ public sealed class TransformerEmbeddingEstimator : IEstimator<TransformerEmbedd
     /// </summary>
     public SchemaShape GetOutputSchema(SchemaShape inputSchema)
     {
-        var (inputs, outputs) = TransformerEmbeddingTransformer.Columns(settings, BertCheckpoint.ReadConfig(checkpointDirectory).HiddenSize);
+        var directory = SentenceTransformersFolder.TryRead(checkpointDirectory)?.TransformerDirectory ?? checkpointDirectory;
+        var (inputs, outputs) = TransformerEmbeddingTransformer.Columns(settings, EncoderCheckpoint.ReadHiddenSize(directory));
         return EstimatorSchema.GetOutputSchema(inputSchema, inputs, outputs);
     }
 }

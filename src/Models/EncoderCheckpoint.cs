@@ -1,7 +1,10 @@
 using System.Text.Json.Nodes;
 using MLNet.Transformers.Checkpoints;
 using MLNet.Transformers.Models.Bert;
+using MLNet.Transformers.Models.DistilBert;
+using MLNet.Transformers.Models.Roberta;
 using MLNet.Transformers.Tokenization;
+using static TorchSharp.torch;
 
 namespace MLNet.Transformers.Models;
 
@@ -21,7 +24,7 @@ public sealed record EncoderCheckpointInfo(string ModelType, IReadOnlyList<strin
 public static class EncoderCheckpoint
 {
     /// <summary>The model types the switches below know.</summary>
-    public static IReadOnlyList<string> SupportedModelTypes { get; } = ["bert"];
+    public static IReadOnlyList<string> SupportedModelTypes { get; } = ["bert", "roberta", "distilbert"];
 
     /// <summary>Reads config.json's model_type, labels and the stored head's size (from the safetensors header).</summary>
     public static EncoderCheckpointInfo ReadInfo(string directory)
@@ -41,7 +44,9 @@ public static class EncoderCheckpoint
                     ?? throw new CheckpointFormatException(path, $"id2label has {labels.Count} entries but no \"{i}\""));
         }
         var shapes = CheckpointShapes.Read(directory);
-        int? headOutputs = shapes.TryGetValue("classifier.weight", out var shape) && shape.Length == 2 ? (int)shape[0] : null;
+        // RoBERTa's head ends in classifier.out_proj; BERT's and DistilBERT's in classifier.
+        int? headOutputs = (shapes.TryGetValue("classifier.weight", out var shape) || shapes.TryGetValue("classifier.out_proj.weight", out shape))
+            && shape.Length == 2 ? (int)shape[0] : null;
         return new EncoderCheckpointInfo(modelType, id2label, config["problem_type"]?.GetValue<string>(), headOutputs);
     }
 
@@ -54,6 +59,8 @@ public static class EncoderCheckpoint
         bool requireHead = false, double? classifierDropout = null) => ReadInfo(directory).ModelType switch
         {
             "bert" => BertCheckpoint.LoadForSequenceClassification(directory, numLabels, head, requireHead, classifierDropout),
+            "roberta" => RobertaCheckpoint.LoadForSequenceClassification(directory, numLabels, requireHead, RequireHfHead(head, "roberta", classifierDropout)),
+            "distilbert" => DistilBertCheckpoint.LoadForSequenceClassification(directory, numLabels, requireHead, RequireHfHead(head, "distilbert", classifierDropout)),
             var other => throw Unsupported(directory, other),
         };
 
@@ -62,15 +69,90 @@ public static class EncoderCheckpoint
         ReadInfo(directory).ModelType switch
         {
             "bert" => BertCheckpoint.LoadForTokenClassification(directory, numLabels, requireHead, classifierDropout),
+            "roberta" => RobertaCheckpoint.LoadForTokenClassification(directory, numLabels, requireHead, classifierDropout),
+            "distilbert" => DistilBertCheckpoint.LoadForTokenClassification(directory, numLabels, requireHead, classifierDropout),
             var other => throw Unsupported(directory, other),
         };
+
+    /// <summary>
+    /// The bare encoder of the checkpoint's family (HF <c>AutoModel</c>), task heads in the file skipped. With
+    /// <paramref name="withPooler"/> the pooler must be stored; families without one (DistilBERT, RoBERTa task checkpoints)
+    /// get an error naming the model type. The returned object is an <see cref="nn.Module"/> too (dispose it).
+    /// </summary>
+    public static IEncoderModel LoadEncoder(string directory, bool withPooler)
+    {
+        var modelType = ReadInfo(directory).ModelType;
+        return modelType switch
+        {
+            "bert" => BertCheckpoint.LoadEncoder(directory, withPooler),
+            "roberta" => RobertaCheckpoint.LoadEncoder(directory, withPooler),
+            "distilbert" => withPooler
+                ? throw new InvalidOperationException($"Checkpoint '{directory}' has model_type 'distilbert', which has no pooler: use Cls or Mean pooling.")
+                : DistilBertCheckpoint.LoadEncoder(directory),
+            var other => throw Unsupported(directory, other),
+        };
+    }
+
+    /// <summary>The hidden size config.json declares (hidden_size, or DistilBERT's dim), without loading weights.</summary>
+    public static int ReadHiddenSize(string directory) => ReadInfo(directory).ModelType switch
+    {
+        "bert" => BertCheckpoint.ReadConfig(directory).HiddenSize,
+        "roberta" => RobertaCheckpoint.ReadConfig(directory).HiddenSize,
+        "distilbert" => DistilBertCheckpoint.ReadConfig(directory).Dim,
+        var other => throw Unsupported(directory, other),
+    };
+
+    /// <summary>Writes a bare encoder in its family's HF layout (config.json + model.safetensors, architecture e.g. "RobertaModel").</summary>
+    public static void SaveEncoder(IEncoderModel model, string directory)
+    {
+        switch (model)
+        {
+            case BertModel bert: BertCheckpoint.Save(bert, bert.Config, directory, "BertModel"); break;
+            case RobertaModel roberta: RobertaCheckpoint.Save(roberta, roberta.Config, directory, "RobertaModel"); break;
+            case DistilBertModel distil: DistilBertCheckpoint.Save(distil, distil.Config, directory, "DistilBertModel"); break;
+            default: throw new NotSupportedException($"No checkpoint layout for {model.GetType().Name}.");
+        }
+    }
+
+    /// <summary>The masked-LM of a RoBERTa or DistilBERT checkpoint (HF <c>AutoModelForMaskedLM</c>); BERT's goes through <see cref="BertCheckpoint.LoadForPreTraining"/>.</summary>
+    public static IMaskedLanguageModel LoadForMaskedLM(string directory) => ReadInfo(directory).ModelType switch
+    {
+        "roberta" => RobertaCheckpoint.LoadForMaskedLM(directory),
+        "distilbert" => DistilBertCheckpoint.LoadForMaskedLM(directory),
+        var other => throw Unsupported(directory, other),
+    };
 
     /// <summary>The tokenizer of the checkpoint's family (HF <c>AutoTokenizer</c>), checked against the model's vocab_size.</summary>
     public static IEncoderTokenizer LoadTokenizer(string directory) => ReadInfo(directory).ModelType switch
     {
         "bert" => LoadBertTokenizer(directory),
+        "distilbert" => LoadDistilBertTokenizer(directory),
+        "roberta" => LoadRobertaTokenizer(directory),
         var other => throw Unsupported(directory, other),
     };
+
+    private static BertWordPieceTokenizer LoadDistilBertTokenizer(string directory)
+    {
+        var tokenizer = BertWordPieceTokenizer.FromDirectory(directory);   // DistilBERT uses BERT's WordPiece unchanged
+        var config = DistilBertCheckpoint.ReadConfig(directory);
+        if (tokenizer.VocabularySize != config.VocabSize)
+            throw new InvalidOperationException($"vocab.txt in {directory} has {tokenizer.VocabularySize} tokens but config.json says vocab_size = {config.VocabSize}.");
+        return tokenizer;
+    }
+
+    private static RobertaBpeTokenizer LoadRobertaTokenizer(string directory)
+    {
+        var tokenizer = RobertaBpeTokenizer.FromDirectory(directory);
+        var config = RobertaCheckpoint.ReadConfig(directory);
+        if (tokenizer.VocabularySize != config.VocabSize)
+            throw new InvalidOperationException($"vocab.json in {directory} has {tokenizer.VocabularySize} tokens but config.json says vocab_size = {config.VocabSize}.");
+        return tokenizer;
+    }
+
+    // RoBERTa's and DistilBERT's sequence heads are their own (classifier.dense/out_proj; pre_classifier/classifier), read at
+    // the first token; ClassificationHead.Cls (BERT without its pooler) has no counterpart in their HF layouts.
+    private static double? RequireHfHead(ClassificationHead head, string modelType, double? dropout) => head == ClassificationHead.Pooler ? dropout
+        : throw new NotSupportedException($"Head = {head} applies to BERT only; model_type '{modelType}' always uses its Hugging Face head (leave Head at Pooler).");
 
     private static BertWordPieceTokenizer LoadBertTokenizer(string directory)
     {

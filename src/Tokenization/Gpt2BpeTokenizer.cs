@@ -20,7 +20,7 @@ public sealed class Gpt2BpeTokenizer
 
     // GPT-2's pre-tokenizer (openai/gpt-2 encoder.py, HF ByteLevel): contractions, letters, digits, other symbols, each with
     // an optional leading space; a run of spaces gives its last space to the following word.
-    private static readonly Regex Gpt2Split = new(@"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+", RegexOptions.Compiled);
+    internal static readonly Regex Gpt2Split = new(@"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+", RegexOptions.Compiled);
 
     private readonly BpeTokenizer tokenizer;
     private readonly Dictionary<int, string> tokensById;

@@ -12,6 +12,13 @@ public enum EmbeddingPooling
     Mean,
     /// <summary>BERT's pooler output: tanh(dense(h[CLS])), the representation next-sentence prediction was trained on.</summary>
     Pooler,
+    /// <summary>The element-wise maximum of the last hidden states over real tokens (sentence-transformers' max pooling).</summary>
+    Max,
+    /// <summary>
+    /// A sentence-transformers folder's own pooling (<c>modules.json</c> → <c>1_Pooling/config.json</c>); <see cref="Cls"/>
+    /// for any other checkpoint. Resolved when the transformer is created.
+    /// </summary>
+    Default,
 }
 
 /// <summary>Applies an <see cref="EmbeddingPooling"/> to encoder outputs.</summary>
@@ -28,10 +35,18 @@ internal static class EmbeddingPoolingExtensions
             EmbeddingPooling.Pooler => output.PoolerOutput
                 ?? throw new InvalidOperationException("Pooler pooling needs a model with a pooler (bert.pooler.* weights)."),
             EmbeddingPooling.Mean => MaskedMean(hidden, attentionMask),
+            EmbeddingPooling.Max => MaskedMax(hidden, attentionMask),
             _ => throw new ArgumentOutOfRangeException(nameof(pooling), pooling, "Unknown pooling."),
         };
         return pooled.MoveToOuterDisposeScope();
     }
+
+    // sentence-transformers: padding set to -1e9 before the max over tokens.
+    private static Tensor MaskedMax(Tensor hidden, Tensor attentionMask) =>
+        hidden.masked_fill(attentionMask.unsqueeze(-1).eq(0), -1e9).amax([1L]);
+
+    /// <summary>L2-normalised rows, as torch's <c>F.normalize(x, p=2, dim=1)</c> (sentence-transformers' Normalize module).</summary>
+    public static Tensor L2Normalize(Tensor x) => x / x.pow(2).sum(1, keepdim: true).sqrt().clamp_min(1e-12);
 
     private static Tensor MaskedMean(Tensor hidden, Tensor attentionMask)
     {

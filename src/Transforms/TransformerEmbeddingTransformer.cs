@@ -19,35 +19,38 @@ namespace MLNet.Transformers.Transforms;
 /// <param name="MaxSequenceLength">Tokens per text (or pair) including [CLS]/[SEP]; longer inputs are truncated (longest-first for pairs). Capped at the model's max_position_embeddings.</param>
 /// <param name="BatchSize">Rows encoded per forward pass when transforming an <see cref="Microsoft.ML.IDataView"/>.</param>
 /// <param name="Device">TorchSharp device, e.g. "cpu" or "cuda:0".</param>
+/// <param name="Normalize">L2-normalise every vector (sentence-transformers' Normalize module); null = only when the folder's modules.json has a Normalize module.</param>
 /// <param name="Precision">Scoring arithmetic: fp32, or bf16 matmuls with fp32 LayerNorm/residuals/pooling (about 2× faster, ~5e-3 relative error).</param>
 /// <param name="LengthBucketing">When scoring an IDataView, sort each window of several batches by token count so short rows are not padded to long ones; rows come back in their original order.</param>
 public sealed record TransformerEmbeddingSettings(string OutputColumnName, string InputColumnName, string? SecondInputColumnName,
-    EmbeddingPooling Pooling, int MaxSequenceLength, int BatchSize, string Device = "cpu",
+    EmbeddingPooling Pooling, int MaxSequenceLength, int BatchSize, string Device = "cpu", bool? Normalize = null,
     Precision Precision = Precision.Float32, bool LengthBucketing = true);
 
 /// <summary>
-/// Maps text (or a text pair) to a sentence vector with a frozen BERT encoder — BERT as a feature extractor for any
-/// ML.NET trainer. Scoring is lazy and batched; the weights and vocabulary are saved inside the ML.NET model zip.
+/// Maps text (or a text pair) to a sentence vector with a frozen encoder (BERT, RoBERTa or DistilBERT, chosen by config.json's
+/// model_type) — a feature extractor for any ML.NET trainer. A sentence-transformers folder's pooling and Normalize modules are
+/// followed by default. Scoring is lazy and batched; the weights and vocabulary are saved inside the ML.NET model zip.
 /// Created by <c>mlContext.Transforms.Text.TransformerEmbedding(...)</c>.
 /// </summary>
 public sealed class TransformerEmbeddingTransformer : BatchedTransformerBase, ILoadableTransformer<TransformerEmbeddingTransformer>
 {
     private const string SettingsItem = "Settings.json";
     private const string CheckpointItem = "Checkpoint";
-    private readonly BertModel model;
-    private readonly BertWordPieceTokenizer tokenizer;
+    private readonly nn.Module model;
+    private readonly IEncoderModel encoder;
+    private readonly IEncoderTokenizer tokenizer;
     private readonly Device device;
 
     internal TransformerEmbeddingTransformer(TransformerEmbeddingSettings settings, string checkpointDirectory) : base(settings.BatchSize)
     {
         Validate(settings);
         device = DeviceName.Parse(settings.Device);
-        tokenizer = BertWordPieceTokenizer.FromDirectory(checkpointDirectory);
-        // Every check before the model is allocated; the loader disposes the model itself if its weights do not load.
-        BertCheckpoint.RequireVocabularySize(tokenizer.VocabularySize, BertCheckpoint.ReadConfig(checkpointDirectory), checkpointDirectory);
-        model = BertCheckpoint.LoadEncoder(checkpointDirectory, withPooler: settings.Pooling == EmbeddingPooling.Pooler);
-        // Like HF's model_max_length: the model has no positions beyond max_position_embeddings, so inputs are cut there.
-        Settings = settings with { MaxSequenceLength = Math.Min(settings.MaxSequenceLength, model.Config.MaxPositionEmbeddings) };
+        settings = Resolve(settings, ref checkpointDirectory);
+        tokenizer = EncoderCheckpoint.LoadTokenizer(checkpointDirectory);
+        encoder = EncoderCheckpoint.LoadEncoder(checkpointDirectory, withPooler: settings.Pooling == EmbeddingPooling.Pooler);
+        model = (nn.Module)encoder;
+        // Like HF's model_max_length: the model has no positions beyond its max_position_embeddings, so inputs are cut there.
+        Settings = settings with { MaxSequenceLength = Math.Min(settings.MaxSequenceLength, encoder.MaxPositions) };
         try
         {
             model.to(device);
@@ -59,7 +62,22 @@ public sealed class TransformerEmbeddingTransformer : BatchedTransformerBase, IL
             model.DisposeWithWeights();
             throw;
         }
-        (InputColumns, OutputColumns) = Columns(settings, model.Config.HiddenSize);
+        (InputColumns, OutputColumns) = Columns(settings, encoder.HiddenSize);
+    }
+
+    // Default pooling and normalisation come from a sentence-transformers folder (modules.json) when there is one; the result
+    // is explicit, so a saved transformer (whose checkpoint has no modules.json) behaves the same after loading.
+    private static TransformerEmbeddingSettings Resolve(TransformerEmbeddingSettings settings, ref string checkpointDirectory)
+    {
+        var folder = SentenceTransformersFolder.TryRead(checkpointDirectory);
+        if (folder is null) return settings with { Pooling = settings.Pooling == EmbeddingPooling.Default ? EmbeddingPooling.Cls : settings.Pooling, Normalize = settings.Normalize ?? false };
+        checkpointDirectory = folder.TransformerDirectory;
+        return settings with
+        {
+            Pooling = settings.Pooling == EmbeddingPooling.Default ? folder.Pooling : settings.Pooling,
+            Normalize = settings.Normalize ?? folder.Normalize,
+            MaxSequenceLength = folder.MaxSeqLength is int max ? Math.Min(settings.MaxSequenceLength, max) : settings.MaxSequenceLength,
+        };
     }
 
     /// <summary>Throws an <see cref="ArgumentException"/> naming the first invalid setting (also run on settings read from a saved model).</summary>
@@ -72,6 +90,8 @@ public sealed class TransformerEmbeddingTransformer : BatchedTransformerBase, IL
             throw new ArgumentException("SecondInputColumnName must be null or a column name.", nameof(settings));
         if (!Enum.IsDefined(settings.Pooling))
             throw new ArgumentException($"Pooling {(int)settings.Pooling} is not one of {string.Join(", ", Enum.GetNames<EmbeddingPooling>())}.", nameof(settings));
+        if (!Enum.IsDefined(settings.Precision))
+            throw new ArgumentException($"Precision {(int)settings.Precision} is not one of {string.Join(", ", Enum.GetNames<Precision>())}.", nameof(settings));
         int minimum = settings.SecondInputColumnName is null ? 3 : 4;
         if (settings.MaxSequenceLength < minimum)
             throw new ArgumentException($"MaxSequenceLength {settings.MaxSequenceLength} must be at least {minimum} (room for [CLS], [SEP] and a token).", nameof(settings));
@@ -89,11 +109,11 @@ public sealed class TransformerEmbeddingTransformer : BatchedTransformerBase, IL
     /// <summary>The settings this transformer was built with.</summary>
     public TransformerEmbeddingSettings Settings { get; }
 
-    /// <summary>The WordPiece tokenizer of the model (what <c>TokenizeForTransformer</c> runs when serving an exported model).</summary>
-    public BertWordPieceTokenizer Tokenizer => tokenizer;
+    /// <summary>The model's tokenizer (what <c>TokenizeForTransformer</c> runs when serving an exported BERT model).</summary>
+    public IEncoderTokenizer Tokenizer => tokenizer;
 
     /// <summary>Length of the output vectors (the model's hidden size).</summary>
-    public int EmbeddingSize => model.Config.HiddenSize;
+    public int EmbeddingSize => encoder.HiddenSize;
 
     /// <inheritdoc/>
     public override IReadOnlyList<InputColumnSpec> InputColumns { get; }
@@ -130,8 +150,10 @@ public sealed class TransformerEmbeddingTransformer : BatchedTransformerBase, IL
         using var noGrad = no_grad();
         var shape = new long[] { encoded.BatchSize, encoded.SequenceLength };
         var mask = tensor(encoded.AttentionMask, shape, device: device);
-        var output = model.forward(tensor(encoded.InputIds, shape, device: device), tensor(encoded.TokenTypeIds, shape, device: device), mask);
-        var pooled = Settings.Pooling.Pool(output, mask).to(ScalarType.Float32).cpu(); // (B, H)
+        var output = encoder.forward(tensor(encoded.InputIds, shape, device: device), tensor(encoded.TokenTypeIds, shape, device: device), mask);
+        var pooled = Settings.Pooling.Pool(output, mask).to(ScalarType.Float32);                     // (B, H)
+        if (Settings.Normalize == true) pooled = EmbeddingPoolingExtensions.L2Normalize(pooled);
+        pooled = pooled.cpu();
         var flat = pooled.data<float>().ToArray();
         int h = EmbeddingSize;
         return Enumerable.Range(0, texts.Count).Select(i => flat.AsSpan(i * h, h).ToArray()).ToArray();
@@ -143,12 +165,17 @@ public sealed class TransformerEmbeddingTransformer : BatchedTransformerBase, IL
     /// (int64 [batch, sequence], as <c>TokenizeForTransformer</c> produces) → <c>last_hidden_state</c> [batch, sequence, hidden]
     /// and <c>embedding</c> [batch, hidden] (this transformer's pooling). With <paramref name="quantizeInt8"/> the linear
     /// layers are dynamically quantized (int8 weights with per-output-channel scales, ~4× smaller; integer matmuls).
-    /// A bf16 transformer exports its bf16-rounded weights as fp32.
+    /// A bf16 transformer exports its bf16-rounded weights as fp32. BERT checkpoints only (RoBERTa/DistilBERT: not yet).
     /// </summary>
     public void ExportOnnx(string path, bool quantizeInt8 = false)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
-        Onnx.BertOnnxExporter.Export(model, model.Config, path, Settings.Pooling, quantizeInt8);
+        using var use = UseModel();
+        if (encoder is not BertModel bert)
+            throw new InvalidOperationException($"ExportOnnx supports BERT encoders; this transformer holds a '{encoder.ModelType}' model.");
+        if (Settings.Normalize == true)
+            throw new InvalidOperationException("ExportOnnx does not export the L2 normalisation of a Normalize-d embedding; normalise the exported 'embedding' output yourself.");
+        Onnx.BertOnnxExporter.Export(bert, bert.Config, path, Settings.Pooling, quantizeInt8);
     }
 
     /// <inheritdoc/>
@@ -158,13 +185,12 @@ public sealed class TransformerEmbeddingTransformer : BatchedTransformerBase, IL
         writer.WriteDirectory(CheckpointItem, SaveCheckpoint);
     }
 
-    /// <summary>Writes the encoder and its vocabulary in Hugging Face layout (config.json, model.safetensors, vocab.txt, tokenizer_config.json).</summary>
+    /// <summary>Writes the encoder and its tokenizer in its family's Hugging Face layout (config.json, model.safetensors, vocab files, tokenizer_config.json).</summary>
     public void SaveCheckpoint(string directory)
     {
         using var use = UseModel();
-        BertCheckpoint.Save(model, model.Config, directory, "BertModel");
-        tokenizer.SaveVocabulary(Path.Combine(directory, "vocab.txt"));
-        tokenizer.SaveConfig(Path.Combine(directory, "tokenizer_config.json"));
+        EncoderCheckpoint.SaveEncoder(encoder, directory);
+        tokenizer.SaveTo(directory);
     }
 
     /// <summary>Recreates the transformer from an ML.NET model (called by <c>mlContext.Model.Load</c>).</summary>

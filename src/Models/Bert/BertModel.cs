@@ -11,7 +11,7 @@ public sealed record BertModelOutput(Tensor LastHiddenState, Tensor? PoolerOutpu
 /// The BERT encoder: embeddings → post-LN transformer layers → optional pooler (HF <c>BertModel</c>).
 /// Saved alone its keys are <c>embeddings.…</c>, <c>encoder.…</c>, <c>pooler.…</c>; inside a task model they get the <c>bert.</c> prefix.
 /// </summary>
-public sealed class BertModel : nn.Module
+public sealed class BertModel : nn.Module, IEncoderModel
 {
     private readonly BertEmbeddings embeddings;
     private readonly BertEncoder encoder;
@@ -33,6 +33,15 @@ public sealed class BertModel : nn.Module
 
     /// <summary>Whether the model has a pooler.</summary>
     public bool HasPooler => pooler is not null;
+
+    /// <inheritdoc/>
+    public string ModelType => Config.ModelType;
+
+    /// <inheritdoc/>
+    public int HiddenSize => Config.HiddenSize;
+
+    /// <inheritdoc/>
+    public int MaxPositions => Config.MaxPositionEmbeddings;
 
     /// <summary>The word-embedding matrix (vocab, hidden) that tied output layers reuse.</summary>
     public Tensor WordEmbeddingWeight => embeddings.WordEmbeddingWeight;

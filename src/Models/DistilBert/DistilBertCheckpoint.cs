@@ -1,0 +1,97 @@
+using MLNet.Transformers.Checkpoints;
+using MLNet.Transformers.Models.Bert;
+using static TorchSharp.torch;
+
+namespace MLNet.Transformers.Models.DistilBert;
+
+/// <summary>
+/// Loads and saves DistilBERT models in Hugging Face layout, strictly (keys with or without the <c>distilbert.</c> prefix;
+/// every needed key present, every stored key used except heads not asked for and the tied projector copy).
+/// </summary>
+public static class DistilBertCheckpoint
+{
+    private const string Prefix = "distilbert.";
+    private static readonly string[] EncoderRoots = ["embeddings.", "transformer."];
+    private static readonly string[] HeadRoots = ["pre_classifier.", "classifier.", "qa_outputs.", "vocab_transform.", "vocab_layer_norm.", "vocab_projector."];
+
+    /// <summary>Reads and validates config.json.</summary>
+    public static DistilBertConfig ReadConfig(string directory)
+    {
+        var path = Path.Combine(directory, "config.json");
+        var config = ConfigFile.Load<DistilBertConfig>(path);
+        try { config.Validate(); }
+        catch (ArgumentException e) { throw new ArgumentException($"{path}: {e.Message}", e.ParamName, e); }
+        return config;
+    }
+
+    /// <summary>Loads the bare encoder (HF <c>DistilBertModel</c>); heads in the file are skipped.</summary>
+    public static DistilBertModel LoadEncoder(string directory)
+    {
+        var model = new DistilBertModel(ReadConfig(directory));
+        try { Load(model, directory, prefixed: false, fresh: _ => false); return model; }
+        catch { model.Dispose(); throw; }
+    }
+
+    /// <summary>Loads <see cref="DistilBertForSequenceClassification"/>; pre_classifier/classifier start fresh when absent, unless <paramref name="requireHead"/>.</summary>
+    public static DistilBertForSequenceClassification LoadForSequenceClassification(string directory, int numLabels, bool requireHead = false, double? classifierDropout = null)
+    {
+        var config = ReadConfig(directory);
+        if (classifierDropout is double p) config = config with { SeqClassifDropout = p };
+        return LoadTask(new DistilBertForSequenceClassification(config, numLabels), config, directory, ["pre_classifier.", "classifier."], requireHead);
+    }
+
+    /// <summary>Loads <see cref="DistilBertForTokenClassification"/>; the classifier starts fresh when absent, unless <paramref name="requireHead"/>.</summary>
+    public static DistilBertForTokenClassification LoadForTokenClassification(string directory, int numLabels, bool requireHead = false, double? classifierDropout = null)
+    {
+        var config = ReadConfig(directory);
+        if (classifierDropout is double p) config = config with { Dropout = p };
+        return LoadTask(new DistilBertForTokenClassification(config, numLabels), config, directory, ["classifier."], requireHead);
+    }
+
+    /// <summary>Loads <see cref="DistilBertForQuestionAnswering"/>; qa_outputs starts fresh when absent, unless <paramref name="requireHead"/>.</summary>
+    public static DistilBertForQuestionAnswering LoadForQuestionAnswering(string directory, bool requireHead = false)
+    {
+        var config = ReadConfig(directory);
+        return LoadTask(new DistilBertForQuestionAnswering(config), config, directory, ["qa_outputs."], requireHead);
+    }
+
+    /// <summary>Loads <see cref="DistilBertForMaskedLM"/>; the MLM head must be stored unless <paramref name="allowFreshHead"/>.</summary>
+    public static DistilBertForMaskedLM LoadForMaskedLM(string directory, bool allowFreshHead = false)
+    {
+        var config = ReadConfig(directory);
+        return LoadTask(new DistilBertForMaskedLM(config), config, directory, ["vocab_transform.", "vocab_layer_norm.", "vocab_projector."], !allowFreshHead);
+    }
+
+    /// <summary><paramref name="config"/> with a classifier's labels, as HF writes them.</summary>
+    public static DistilBertConfig WithLabels(DistilBertConfig config, ClassifierLabels labels)
+    {
+        var bert = BertCheckpoint.WithLabels(new BertConfig { ProblemType = config.ProblemType }, labels);
+        return config with { Id2Label = bert.Id2Label, Label2Id = bert.Label2Id, ProblemType = bert.ProblemType };
+    }
+
+    /// <summary>Saves <paramref name="model"/> as HF does: config.json with <paramref name="architecture"/>, and model.safetensors.</summary>
+    public static void Save(nn.Module model, DistilBertConfig config, string directory, string architecture)
+    {
+        Directory.CreateDirectory(directory);
+        ConfigFile.Save(Path.Combine(directory, "config.json"), config with { Architectures = [architecture] });
+        CheckpointLoader.SaveStateDict(directory, model.state_dict());
+    }
+
+    // HF's DistilBertPreTrainedModel._init_weights is BERT's rule (normal(0, initializer_range), zero biases, unit LayerNorms).
+    private static T LoadTask<T>(T model, DistilBertConfig config, string directory, string[] headRoots, bool requireHead) where T : nn.Module
+    {
+        try
+        {
+            BertInitializer.Initialize(model, new BertConfig { InitializerRange = config.InitializerRange, PadTokenId = config.PadTokenId });
+            bool IsHead(string k) => headRoots.Any(r => k.StartsWith(r, StringComparison.Ordinal));
+            bool headFresh = !requireHead && !CheckpointShapes.Read(directory).Keys.Any(IsHead);
+            Load(model, directory, prefixed: true, fresh: k => headFresh && IsHead(k));
+            return model;
+        }
+        catch { model.Dispose(); throw; }
+    }
+
+    private static void Load(nn.Module model, string directory, bool prefixed, Func<string, bool> fresh) =>
+        FamilyWeights.Load(model, directory, Prefix, EncoderRoots, prefixed, fresh,
+            k => HeadRoots.Any(r => k.StartsWith(r, StringComparison.Ordinal)));
+}

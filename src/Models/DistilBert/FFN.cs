@@ -1,0 +1,30 @@
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace MLNet.Transformers.Models.DistilBert;
+
+/// <summary>DistilBERT's feed-forward block (HF <c>FFN</c>): lin1 → activation → lin2 → dropout.</summary>
+public sealed class FFN : nn.Module<Tensor, Tensor>
+{
+    private readonly Linear lin1;
+    private readonly Linear lin2;
+    private readonly Dropout dropout;
+    private readonly string activation;
+
+    /// <summary>Creates the block for <paramref name="config"/>.</summary>
+    public FFN(DistilBertConfig config) : base(nameof(FFN))
+    {
+        lin1 = nn.Linear(config.Dim, config.HiddenDim);
+        lin2 = nn.Linear(config.HiddenDim, config.Dim);
+        dropout = nn.Dropout(config.Dropout);
+        activation = config.Activation;
+        RegisterComponents();
+    }
+
+    /// <summary>(B, T, D) → (B, T, D).</summary>
+    public override Tensor forward(Tensor x)
+    {
+        using var scope = NewDisposeScope();
+        return dropout.call(lin2.call(Activations.Apply(activation, lin1.call(x)))).MoveToOuterDisposeScope();
+    }
+}

@@ -1,0 +1,40 @@
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace MLNet.Transformers.Models.DistilBert;
+
+/// <summary>DistilBERT's attention (HF <c>MultiHeadSelfAttention</c>): q_lin/k_lin/v_lin, scaled dot product over non-padding keys, out_lin.</summary>
+public sealed class MultiHeadSelfAttention : nn.Module
+{
+    private readonly Linear q_lin;
+    private readonly Linear k_lin;
+    private readonly Linear v_lin;
+    private readonly Linear out_lin;
+    private readonly int numHeads;
+    private readonly int headSize;
+    private readonly double attentionDropout;
+
+    /// <summary>Creates the projections for <paramref name="config"/>.</summary>
+    public MultiHeadSelfAttention(DistilBertConfig config) : base(nameof(MultiHeadSelfAttention))
+    {
+        q_lin = nn.Linear(config.Dim, config.Dim);
+        k_lin = nn.Linear(config.Dim, config.Dim);
+        v_lin = nn.Linear(config.Dim, config.Dim);
+        out_lin = nn.Linear(config.Dim, config.Dim);
+        numHeads = config.NHeads;
+        headSize = config.HeadSize;
+        attentionDropout = config.AttentionDropout;
+        RegisterComponents();
+    }
+
+    /// <summary>(B, T, D) with a (B, 1, 1, T) boolean attend mask → (B, T, D).</summary>
+    public Tensor forward(Tensor hidden, Tensor attendMask)
+    {
+        using var scope = NewDisposeScope();
+        long b = hidden.shape[0], t = hidden.shape[1];
+        Tensor Heads(Tensor x) => x.view(b, t, numHeads, headSize).transpose(1, 2); // (B, nh, T, hs)
+        var context = nn.functional.scaled_dot_product_attention(Heads(q_lin.call(hidden)), Heads(k_lin.call(hidden)), Heads(v_lin.call(hidden)),
+            attn_mask: attendMask, p: training ? attentionDropout : 0.0);
+        return out_lin.call(context.transpose(1, 2).reshape(b, t, numHeads * headSize)).MoveToOuterDisposeScope();
+    }
+}

@@ -1,0 +1,99 @@
+using System.Text.Json.Nodes;
+using MLNet.Transformers.Checkpoints;
+using MLNet.Transformers.Models.Bert;
+using static TorchSharp.torch;
+
+namespace MLNet.Transformers.Models.Roberta;
+
+/// <summary>
+/// Loads and saves RoBERTa models in Hugging Face layout, strictly (every needed key present, every stored key used except
+/// heads not asked for). RoBERTa's config has BERT's fields (HF's <c>RobertaConfig</c> subclasses <c>BertConfig</c>), so it is
+/// read into a <see cref="BertConfig"/> whose model_type stays "roberta"; only pad_token_id's default differs (1).
+/// </summary>
+public static class RobertaCheckpoint
+{
+    private const string Prefix = "roberta.";
+    private static readonly string[] EncoderRoots = ["embeddings.", "encoder.", "pooler."];
+    private static readonly string[] HeadRoots = ["classifier.", "qa_outputs.", "lm_head."];
+
+    /// <summary>Reads and validates config.json (model_type must be "roberta").</summary>
+    public static BertConfig ReadConfig(string directory)
+    {
+        var path = Path.Combine(directory, "config.json");
+        var config = ConfigFile.Load<BertConfig>(path);
+        if (config.ModelType != "roberta") throw new ArgumentException($"{path}: model_type is '{config.ModelType}', expected 'roberta'.");
+        if (JsonNode.Parse(File.ReadAllText(path))?["pad_token_id"] is null) config = config with { PadTokenId = 1 }; // RobertaConfig's default
+        try { (config with { ModelType = "bert" }).Validate(); }
+        catch (ArgumentException e) { throw new ArgumentException($"{path}: {e.Message.Replace("BERT config", "RoBERTa config", StringComparison.Ordinal)}", e.ParamName, e); }
+        if (config.MaxPositionEmbeddings <= config.PadTokenId + 1)
+            throw new ArgumentException($"{path}: max_position_embeddings ({config.MaxPositionEmbeddings}) must exceed pad_token_id + 1 ({config.PadTokenId + 1}): RoBERTa positions start after the padding index.");
+        return config;
+    }
+
+    /// <summary>Tokens a RoBERTa model can take: positions start at pad_token_id + 1 (514 positions → 512 tokens).</summary>
+    public static int MaxTokens(BertConfig config) => config.MaxPositionEmbeddings - config.PadTokenId - 1;
+
+    /// <summary>Loads the bare encoder (HF <c>RobertaModel</c>) from any RoBERTa checkpoint; heads in the file are skipped.</summary>
+    public static RobertaModel LoadEncoder(string directory, bool withPooler)
+    {
+        var config = ReadConfig(directory);
+        if (withPooler && !FamilyWeights.Has(directory, "roberta.pooler.dense.weight") && !FamilyWeights.Has(directory, "pooler.dense.weight"))
+            throw new InvalidOperationException($"Checkpoint '{directory}' (model_type 'roberta') has no pooler weights (roberta.pooler.*): " +
+                "RoBERTa task checkpoints are usually saved without one. Use Cls or Mean pooling.");
+        var model = new RobertaModel(config, withPooler);
+        try { Load(model, directory, prefixed: false, fresh: _ => false); return model; }
+        catch { model.Dispose(); throw; }
+    }
+
+    /// <summary>Loads <see cref="RobertaForSequenceClassification"/>; the head starts fresh when the checkpoint has none, unless <paramref name="requireHead"/>.</summary>
+    public static RobertaForSequenceClassification LoadForSequenceClassification(string directory, int numLabels, bool requireHead = false, double? classifierDropout = null)
+    {
+        var config = ReadConfig(directory);
+        if (classifierDropout is not null) config = config with { ClassifierDropout = classifierDropout };
+        return LoadTask(new RobertaForSequenceClassification(config, numLabels), config, directory, "classifier.", requireHead);
+    }
+
+    /// <summary>Loads <see cref="RobertaForTokenClassification"/>; the head starts fresh when the checkpoint has none, unless <paramref name="requireHead"/>.</summary>
+    public static RobertaForTokenClassification LoadForTokenClassification(string directory, int numLabels, bool requireHead = false, double? classifierDropout = null)
+    {
+        var config = ReadConfig(directory);
+        if (classifierDropout is not null) config = config with { ClassifierDropout = classifierDropout };
+        return LoadTask(new RobertaForTokenClassification(config, numLabels), config, directory, "classifier.", requireHead);
+    }
+
+    /// <summary>Loads <see cref="RobertaForQuestionAnswering"/>; the span head starts fresh when the checkpoint has none, unless <paramref name="requireHead"/>.</summary>
+    public static RobertaForQuestionAnswering LoadForQuestionAnswering(string directory, bool requireHead = false) =>
+        LoadTask(new RobertaForQuestionAnswering(ReadConfig(directory)), ReadConfig(directory), directory, "qa_outputs.", requireHead);
+
+    /// <summary>Loads <see cref="RobertaForMaskedLM"/>; the LM head must be in the checkpoint unless <paramref name="allowFreshHead"/>.</summary>
+    public static RobertaForMaskedLM LoadForMaskedLM(string directory, bool allowFreshHead = false) =>
+        LoadTask(new RobertaForMaskedLM(ReadConfig(directory)), ReadConfig(directory), directory, "lm_head.", requireHead: !allowFreshHead);
+
+    /// <summary>Saves <paramref name="model"/> as HF does: config.json with <paramref name="architecture"/>, and model.safetensors (no tied decoder copy).</summary>
+    public static void Save(nn.Module model, BertConfig config, string directory, string architecture)
+    {
+        Directory.CreateDirectory(directory);
+        ConfigFile.Save(Path.Combine(directory, "config.json"), config with { Architectures = [architecture] });
+        CheckpointLoader.SaveStateDict(directory, model.state_dict());
+    }
+
+    private static T LoadTask<T>(T model, BertConfig config, string directory, string headRoot, bool requireHead) where T : nn.Module
+    {
+        try
+        {
+            BertInitializer.Initialize(model, config);
+            bool headFresh = !requireHead && !CheckpointShapes.Read(directory).Keys.Any(k => k.StartsWith(headRoot, StringComparison.Ordinal));
+            Load(model, directory, prefixed: true, fresh: k => headFresh && k.StartsWith(headRoot, StringComparison.Ordinal));
+            return model;
+        }
+        catch { model.Dispose(); throw; }
+    }
+
+    private static void Load(nn.Module model, string directory, bool prefixed, Func<string, bool> fresh)
+    {
+        bool modelHasPooler = model.state_dict().Keys.Any(k => k.Contains("pooler.", StringComparison.Ordinal));
+        FamilyWeights.Load(model, directory, Prefix, EncoderRoots, prefixed, fresh,
+            k => HeadRoots.Any(r => k.StartsWith(r, StringComparison.Ordinal))            // heads not asked for; lm_head.decoder.* tied copies
+                 || (!modelHasPooler && k.Contains("pooler.", StringComparison.Ordinal)));
+    }
+}
