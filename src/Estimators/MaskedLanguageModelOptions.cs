@@ -62,7 +62,7 @@ public sealed class MaskedLanguageModelOptions
     /// <summary>Validation text (same column as the training data); overrides <see cref="ValidationFraction"/>.</summary>
     public IDataView? ValidationSet { get; set; }
 
-    /// <summary>Arithmetic of the returned fill-mask transformer when scoring (training precision is <see cref="UseBf16"/>).</summary>
+    /// <summary>Arithmetic of the returned fill-mask transformer when scoring (training precision is <c>Training.UseBf16</c>).</summary>
     public Precision Precision { get; set; } = Precision.Float32;
 
     /// <summary>TorchSharp device, e.g. "cpu" or "cuda".</summary>
