@@ -27,19 +27,16 @@ public sealed record CausalLanguageModelSettings(string TextColumnName, string L
 /// tokens not scored before, so each token has at least context − stride tokens of history. Returned by the causal-LM
 /// pretraining estimator; <see cref="SaveCheckpoint"/> writes HF <c>GPT2LMHeadModel</c> layout and the tokenizer files.
 /// </summary>
-public sealed class CausalLanguageModelTransformer : BatchedTransformerBase, ILoadableTransformer<CausalLanguageModelTransformer>
+public sealed class CausalLanguageModelTransformer : CheckpointTransformer<CausalLanguageModelSettings>, ILoadableTransformer<CausalLanguageModelTransformer>
 {
-    private const string SettingsItem = "Settings.json";
-    private const string CheckpointItem = "Checkpoint";
     private readonly CausalLanguageModelScorer scorer;
 
-    internal CausalLanguageModelTransformer(CausalLanguageModelSettings settings, Gpt2LMHeadModel model, Gpt2BpeTokenizer tokenizer) : base(settings.BatchSize)
+    internal CausalLanguageModelTransformer(CausalLanguageModelSettings settings, Gpt2LMHeadModel model, Gpt2BpeTokenizer tokenizer) : base(settings, settings.BatchSize)
     {
         int context = model.Config.NPositions;
         int stride = settings.ScoringStride ?? Math.Max(1, context / 2);
         if (stride < 1 || stride >= context)
             throw new ArgumentOutOfRangeException(nameof(settings), stride, $"ScoringStride must be in [1, {context - 1}] (the context is {context} tokens).");
-        Settings = settings;
         Model = model;
         Tokenizer = tokenizer;
         model.to(DeviceName.Parse(settings.Device));
@@ -68,11 +65,11 @@ public sealed class CausalLanguageModelTransformer : BatchedTransformerBase, ILo
             throw new InvalidOperationException($"vocab.json in '{directory}' has {tokenizer.VocabularySize} tokens but config.json says vocab_size = {config.VocabSize}.");
     }
 
-    /// <summary>The settings this transformer was built with.</summary>
-    public CausalLanguageModelSettings Settings { get; }
-
     /// <summary>The model.</summary>
     public Gpt2LMHeadModel Model { get; }
+
+    /// <inheritdoc/>
+    protected override TorchSharp.torch.nn.Module OwnedModel => Model;
 
     /// <summary>The byte-level BPE tokenizer.</summary>
     public Gpt2BpeTokenizer Tokenizer { get; }
@@ -99,28 +96,14 @@ public sealed class CausalLanguageModelTransformer : BatchedTransformerBase, ILo
     }
 
     /// <summary>Writes HF <c>GPT2LMHeadModel</c> layout (config.json, model.safetensors) plus vocab.json, merges.txt and tokenizer_config.json.</summary>
-    public void SaveCheckpoint(string directory)
+    public override void SaveCheckpoint(string directory)
     {
         using var use = UseModel();
         Gpt2Checkpoint.Save(Model, directory);
         Tokenizer.Save(directory, Model.Config.NPositions);
     }
 
-    /// <inheritdoc/>
-    protected override void SavePayload(TransformerPayloadWriter writer)
-    {
-        writer.WriteJson(SettingsItem, Settings);
-        writer.WriteDirectory(CheckpointItem, SaveCheckpoint);
-    }
-
     /// <summary>Recreates the transformer from an ML.NET model (called by <c>mlContext.Model.Load</c>).</summary>
     public static CausalLanguageModelTransformer Load(IHostEnvironment env, TransformerPayloadReader payload)
-    {
-        var settings = payload.ReadJson<CausalLanguageModelSettings>(SettingsItem);
-        using var checkpoint = payload.RestoreDirectory(CheckpointItem);
-        return FromCheckpoint(settings, checkpoint.Path);
-    }
-
-    /// <summary>Releases the model's native memory (called once by <c>Dispose</c>, after every forward pass in flight has ended).</summary>
-    protected override void DisposeModel() => Model.DisposeWithWeights();
+        => LoadPayload<CausalLanguageModelTransformer>(payload, FromCheckpoint);
 }

@@ -76,7 +76,7 @@ public sealed class SequenceClassificationTransformer : CheckpointTransformer<Se
     public override IReadOnlyList<OutputColumnSpec> OutputColumns { get; }
 
     /// <inheritdoc/>
-    protected override nn.Module Model => model;
+    protected override nn.Module OwnedModel => model;
 
     /// <inheritdoc/>
     protected internal override void MapBatch(RowBatch batch)

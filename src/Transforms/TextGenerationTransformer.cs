@@ -23,15 +23,12 @@ public sealed record TextGenerationSettings(string OutputColumnName, string Inpu
 /// eos and stop strings. Rows are generated in left-padded batches of <see cref="TextGenerationOptions.BatchSize"/>; a prompt
 /// gets the same tokens alone or in a batch, and sampled draws depend only on the seed and the prompt.
 /// </summary>
-public sealed class TextGenerationTransformer : BatchedTransformerBase, ILoadableTransformer<TextGenerationTransformer>
+public sealed class TextGenerationTransformer : CheckpointTransformer<TextGenerationSettings>, ILoadableTransformer<TextGenerationTransformer>
 {
-    private const string SettingsItem = "Settings.json";
-    private const string CheckpointItem = "Checkpoint";
 
-    internal TextGenerationTransformer(TextGenerationSettings settings, Gpt2LMHeadModel model, Gpt2BpeTokenizer tokenizer) : base(settings.Options.BatchSize)
+    internal TextGenerationTransformer(TextGenerationSettings settings, Gpt2LMHeadModel model, Gpt2BpeTokenizer tokenizer) : base(settings, settings.Options.BatchSize)
     {
         settings.Options.Validate();
-        Settings = settings;
         Model = model;
         Tokenizer = tokenizer;
         model.to(DeviceName.Parse(settings.Options.Device));
@@ -55,11 +52,11 @@ public sealed class TextGenerationTransformer : BatchedTransformerBase, ILoadabl
         return new TextGenerationTransformer(settings, model, tokenizer);
     }
 
-    /// <summary>The settings this transformer was built with.</summary>
-    public TextGenerationSettings Settings { get; }
-
     /// <summary>The model.</summary>
     public Gpt2LMHeadModel Model { get; }
+
+    /// <inheritdoc/>
+    protected override TorchSharp.torch.nn.Module OwnedModel => Model;
 
     /// <summary>The byte-level BPE tokenizer.</summary>
     public Gpt2BpeTokenizer Tokenizer { get; }
@@ -99,28 +96,14 @@ public sealed class TextGenerationTransformer : BatchedTransformerBase, ILoadabl
     }
 
     /// <summary>Writes the model in HF <c>GPT2LMHeadModel</c> layout with its tokenizer files.</summary>
-    public void SaveCheckpoint(string directory)
+    public override void SaveCheckpoint(string directory)
     {
         using var use = UseModel();
         Gpt2Checkpoint.Save(Model, directory);
         Tokenizer.Save(directory, Model.Config.NPositions);
     }
 
-    /// <inheritdoc/>
-    protected override void SavePayload(TransformerPayloadWriter writer)
-    {
-        writer.WriteJson(SettingsItem, Settings);
-        writer.WriteDirectory(CheckpointItem, SaveCheckpoint);
-    }
-
     /// <summary>Recreates the transformer from an ML.NET model (called by <c>mlContext.Model.Load</c>).</summary>
     public static TextGenerationTransformer Load(IHostEnvironment env, TransformerPayloadReader payload)
-    {
-        var settings = payload.ReadJson<TextGenerationSettings>(SettingsItem);
-        using var checkpoint = payload.RestoreDirectory(CheckpointItem);
-        return FromCheckpoint(settings, checkpoint.Path);
-    }
-
-    /// <summary>Releases the model's native memory (called once by <c>Dispose</c>, after every forward pass in flight has ended).</summary>
-    protected override void DisposeModel() => Model.DisposeWithWeights();
+        => LoadPayload<TextGenerationTransformer>(payload, FromCheckpoint);
 }

@@ -24,7 +24,7 @@ public abstract class CheckpointTransformer<TSettings> : BatchedTransformerBase
     public TSettings Settings { get; }
 
     /// <summary>The model whose native memory <see cref="DisposeModel"/> frees.</summary>
-    protected abstract nn.Module Model { get; }
+    protected abstract nn.Module OwnedModel { get; }
 
     /// <summary>Writes the model and its tokenizer in Hugging Face layout (loadable by HF and by this library).</summary>
     public abstract void SaveCheckpoint(string directory);
@@ -45,5 +45,5 @@ public abstract class CheckpointTransformer<TSettings> : BatchedTransformerBase
     }
 
     /// <summary>Releases the model's native memory (called once by <c>Dispose</c>, after every forward pass in flight has ended).</summary>
-    protected override void DisposeModel() => Model.DisposeWithWeights();
+    protected override void DisposeModel() => OwnedModel.DisposeWithWeights();
 }
