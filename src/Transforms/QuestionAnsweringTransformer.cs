@@ -15,18 +15,15 @@ namespace MLNet.Transformers.Transforms;
 /// HF's question-answering pipeline does (overlapping windows over long contexts, masked softmax, word-aligned spans).
 /// Returned by <c>mlContext.MulticlassClassification.Trainers.QuestionAnswer</c>; <see cref="SaveCheckpoint"/> writes HF layout.
 /// </summary>
-public sealed class QuestionAnsweringTransformer : BatchedTransformerBase, ILoadableTransformer<QuestionAnsweringTransformer>
+public sealed class QuestionAnsweringTransformer : CheckpointTransformer<QuestionAnsweringSettings>, ILoadableTransformer<QuestionAnsweringTransformer>
 {
-    private const string SettingsItem = "Settings.json";
-    private const string CheckpointItem = "Checkpoint";
     private readonly BertForQuestionAnswering model;
     private readonly BertWordPieceTokenizer tokenizer;
     private readonly QuestionAnsweringPredictor predictor;
 
     /// <summary>Wraps a trained (or loaded) model; the transformer takes ownership of it.</summary>
-    internal QuestionAnsweringTransformer(QuestionAnsweringSettings settings, BertForQuestionAnswering model, BertWordPieceTokenizer tokenizer) : base(settings.BatchSize)
+    internal QuestionAnsweringTransformer(QuestionAnsweringSettings settings, BertForQuestionAnswering model, BertWordPieceTokenizer tokenizer) : base(settings, settings.BatchSize)
     {
-        Settings = settings;
         this.model = model;
         this.tokenizer = tokenizer;
         var device = DeviceName.Parse(settings.Device);
@@ -49,11 +46,11 @@ public sealed class QuestionAnsweringTransformer : BatchedTransformerBase, ILoad
         return ([new(settings.ContextColumnName, TextDataViewType.Instance), new(settings.QuestionColumnName, TextDataViewType.Instance)], outputs.ToArray());
     }
 
-    /// <summary>The settings this transformer was built with.</summary>
-    public QuestionAnsweringSettings Settings { get; }
-
     /// <summary>The model (encoder + <c>qa_outputs</c> span head).</summary>
     public BertForQuestionAnswering Model => model;
+
+    /// <inheritdoc/>
+    protected override TorchSharp.torch.nn.Module OwnedModel => model;
 
     /// <summary>The WordPiece tokenizer of the model.</summary>
     public BertWordPieceTokenizer Tokenizer => tokenizer;
@@ -90,7 +87,7 @@ public sealed class QuestionAnsweringTransformer : BatchedTransformerBase, ILoad
     /// Writes the model in Hugging Face <c>BertForQuestionAnswering</c> layout: config.json, model.safetensors
     /// (<c>bert.…</c> and <c>qa_outputs.…</c>), vocab.txt and tokenizer_config.json.
     /// </summary>
-    public void SaveCheckpoint(string directory)
+    public override void SaveCheckpoint(string directory)
     {
         using var use = UseModel();
         BertCheckpoint.Save(model, model.Bert.Config, directory, "BertForQuestionAnswering");
@@ -98,23 +95,11 @@ public sealed class QuestionAnsweringTransformer : BatchedTransformerBase, ILoad
         tokenizer.SaveConfig(Path.Combine(directory, "tokenizer_config.json"));
     }
 
-    /// <inheritdoc/>
-    protected override void SavePayload(TransformerPayloadWriter writer)
-    {
-        writer.WriteJson(SettingsItem, Settings);
-        writer.WriteDirectory(CheckpointItem, SaveCheckpoint);
-    }
-
     /// <summary>Recreates the transformer from an ML.NET model (called by <c>mlContext.Model.Load</c>).</summary>
-    public static QuestionAnsweringTransformer Load(IHostEnvironment env, TransformerPayloadReader payload)
-    {
-        var settings = payload.ReadJson<QuestionAnsweringSettings>(SettingsItem);
-        using var checkpoint = payload.RestoreDirectory(CheckpointItem);
-        var tokenizer = BertWordPieceTokenizer.FromDirectory(checkpoint.Path);
-        var model = BertCheckpoint.LoadForQuestionAnswering(checkpoint.Path, allowFreshHead: false);
-        return new QuestionAnsweringTransformer(settings, model, tokenizer);
-    }
-
-    /// <summary>Releases the model's native memory (called once by <c>Dispose</c>, after every forward pass in flight has ended).</summary>
-    protected override void DisposeModel() => model.DisposeWithWeights();
+    public static QuestionAnsweringTransformer Load(IHostEnvironment env, TransformerPayloadReader payload) =>
+        LoadPayload<QuestionAnsweringTransformer>(payload, (settings, directory) =>
+        {
+            var tokenizer = BertWordPieceTokenizer.FromDirectory(directory);   // before the model, so a bad vocabulary allocates nothing
+            return new QuestionAnsweringTransformer(settings, BertCheckpoint.LoadForQuestionAnswering(directory, allowFreshHead: false), tokenizer);
+        });
 }
