@@ -62,7 +62,7 @@ public sealed class CausalLanguageModelEstimator : IEstimator<CausalLanguageMode
     {
         ArgumentNullException.ThrowIfNull(input);
         GetOutputSchema(EstimatorSchema.ShapeOf(input.Schema));
-        int seed = options.Training.Seed ?? Persistence.MLNetInternals.GetSeed(env) ?? 0;
+        int seed = options.Training.ResolveSeed(env);
         manual_seed(seed);
         bool trains = options.MaxEpochs > 0 && options.Training.MaxSteps is not 0;
         using var channel = env.Start("PretrainCausalLanguageModel");

@@ -61,7 +61,7 @@ public sealed class MaskedLanguageModelEstimator : IEstimator<FillMaskTransforme
     {
         ArgumentNullException.ThrowIfNull(input);
         GetOutputSchema(EstimatorSchema.ShapeOf(input.Schema));
-        int seed = options.Training.Seed ?? Persistence.MLNetInternals.GetSeed(env) ?? 0;
+        int seed = options.Training.ResolveSeed(env);
         manual_seed(seed);
         bool trains = options.MaxEpochs > 0 && options.Training.MaxSteps is not 0;
         using var channel = env.Start("PretrainMaskedLanguageModel");

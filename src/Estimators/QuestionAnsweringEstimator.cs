@@ -63,7 +63,7 @@ public sealed class QuestionAnsweringEstimator : IEstimator<QuestionAnsweringTra
     {
         ArgumentNullException.ThrowIfNull(input);
         GetOutputSchema(EstimatorSchema.ShapeOf(input.Schema));
-        int seed = options.Training.Seed ?? Persistence.MLNetInternals.GetSeed(env) ?? 0;
+        int seed = options.Training.ResolveSeed(env);
         manual_seed(seed);
         using var channel = env.Start("QuestionAnswer");
 

@@ -80,7 +80,7 @@ public sealed class SequenceClassificationEstimator : IEstimator<SequenceClassif
     {
         ArgumentNullException.ThrowIfNull(input);
         GetOutputSchema(EstimatorSchema.ShapeOf(input.Schema));
-        int seed = job.Training.Seed ?? Persistence.MLNetInternals.GetSeed(env) ?? 0;
+        int seed = job.Training.ResolveSeed(env);
         manual_seed(seed);   // a fresh head is drawn from this seed
         var info = EncoderCheckpoint.ReadInfo(job.CheckpointDirectory);
         var classes = job.IsRegression ? null : FineTuningChecks.ResolveClasses(input.Schema, job.LabelColumnName, info, Trains, job.CheckpointDirectory);

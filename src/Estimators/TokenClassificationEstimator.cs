@@ -57,7 +57,7 @@ public sealed class TokenClassificationEstimator : IEstimator<TokenClassificatio
     {
         ArgumentNullException.ThrowIfNull(input);
         GetOutputSchema(EstimatorSchema.ShapeOf(input.Schema));
-        int seed = options.Training.Seed ?? Persistence.MLNetInternals.GetSeed(env) ?? 0;
+        int seed = options.Training.ResolveSeed(env);
         manual_seed(seed);   // a fresh head is drawn from this seed
         var info = EncoderCheckpoint.ReadInfo(options.CheckpointDirectory);
         var classes = FineTuningChecks.ResolveClasses(input.Schema, options.LabelColumnName, info, Trains, options.CheckpointDirectory);

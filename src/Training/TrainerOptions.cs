@@ -86,6 +86,9 @@ public sealed class TrainerOptions
     /// <summary>Cancels training between optimizer steps (the model keeps the weights of the last completed step).</summary>
     public CancellationToken CancellationToken { get; set; }
 
+    /// <summary>The seed a run uses: <see cref="Seed"/>, else the MLContext's seed, else 0.</summary>
+    internal int ResolveSeed(Microsoft.ML.Runtime.IHostEnvironment env) => Seed ?? Persistence.MLNetInternals.GetSeed(env) ?? 0;
+
     /// <summary>A copy of these options (estimators adjust a copy, never the caller's object).</summary>
     public TrainerOptions Clone() => (TrainerOptions)MemberwiseClone();
 
