@@ -8,7 +8,8 @@
 //   options: --fp32 (no bf16 mixed precision), --steps N (optimizer steps), --out DIR (checkpoint and plot; default ./pretrained-bert)
 //            --brown DIR (also the Brown corpus, tags stripped, minus the POS test files of examples/TextClassification),
 //            --sst2 (also SST-2's training sentences: task-adaptive pretraining; the dev set is never used),
-//            --from DIR (continue pretraining a checkpoint instead of starting from scratch), --bf16-checkpoint (store the weights as bf16: half the size)
+//            --from DIR (continue pretraining a checkpoint instead of starting from scratch), --bf16-checkpoint (store the weights as bf16: half the size),
+//            --lr X (peak learning rate; default 1e-3, 5e-4 with --long)
 using Microsoft.ML;
 using MLNet.Transformers;
 using MLNet.Transformers.Estimators;
@@ -24,6 +25,7 @@ string output = args.SkipWhile(a => a != "--out").Skip(1).FirstOrDefault() ?? Pa
 int? steps = args.SkipWhile(a => a != "--steps").Skip(1).FirstOrDefault() is { } s ? int.Parse(s) : null;
 string? brown = args.SkipWhile(a => a != "--brown").Skip(1).FirstOrDefault();
 string? from = args.SkipWhile(a => a != "--from").Skip(1).FirstOrDefault();
+double? learningRate = args.SkipWhile(a => a != "--lr").Skip(1).FirstOrDefault() is { } lrArg ? double.Parse(lrArg, System.Globalization.CultureInfo.InvariantCulture) : null;
 var data = Path.Combine(AppContext.BaseDirectory, "data");
 var ml = new MLContext(seed: 1);
 
@@ -48,7 +50,7 @@ var options = new MaskedLanguageModelOptions
     Training = new TrainerOptions
     {
         MaxSteps = steps ?? (longRun ? null : 8000),
-        LearningRate = longRun ? 5e-4 : 1e-3,
+        LearningRate = learningRate ?? (longRun ? 5e-4 : 1e-3),
         WarmupFraction = 0.05,
         EvaluateEverySteps = 1000,
         UseBf16 = bf16,
@@ -73,7 +75,7 @@ AnsiConsole.Progress().Columns(new TaskDescriptionColumn(), new ProgressBarColum
             if (p.ValidationLoss is { } v) validation.Add((p.Step, v));
             bar.MaxValue = p.TotalSteps;
             bar.Value = p.Step;
-            bar.Description = $"step {p.Step}/{p.TotalSteps} loss {p.Loss:F3} lr {p.LearningRate:E1} {p.TokensPerSecond:F0} tok/s";
+            bar.Description = $"step {p.Step}/{p.TotalSteps} loss {p.Loss:F3}{(validation.Count > 0 ? $" (validation {validation[^1].Loss:F3})" : "")} lr {p.LearningRate:E1} {p.TokensPerSecond:F0} tok/s";
         });
         model = estimator.Fit(corpus);
     });

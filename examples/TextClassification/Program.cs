@@ -7,7 +7,8 @@
 //
 //   dotnet run -c Release --project examples/TextClassification               # subsets sized for a few minutes on 2 cores
 //   dotnet run -c Release --project examples/TextClassification -- --full     # larger subsets and sweep
-//   options: --seed N (initialisation of new weights, dropout, data order; the data subsets stay the same)
+//   options: --seed N (initialisation of new weights, dropout, data order; the data subsets stay the same),
+//            --checkpoint DIR (start from another BERT checkpoint folder instead of the shipped one)
 //
 // The checkpoint examples/data/bert-tiny-pretrained was made by examples/Pretraining (its README says how).
 using Microsoft.ML;
@@ -26,7 +27,7 @@ int sstRows = full ? 20000 : 8000, sweepRows = full ? 5000 : 2000, qnliRows = fu
 double[] learningRates = full ? [1e-4, 3e-4, 1e-3] : [3e-4, 1e-3];
 int[] epochChoices = [1, 3];
 var data = Path.Combine(AppContext.BaseDirectory, "data");
-var pretrained = Path.Combine(data, "bert-tiny-pretrained");
+var pretrained = args.SkipWhile(a => a != "--checkpoint").Skip(1).FirstOrDefault() is { } dir ? Path.GetFullPath(dir) : Path.Combine(data, "bert-tiny-pretrained");
 var ml = new MLContext(seed: seed);
 var results = new List<(string Task, string Model, double Accuracy)>();
 
