@@ -1,5 +1,6 @@
 using Microsoft.ML.Data;
 using Microsoft.ML.Runtime;
+using MLNet.Transformers.Inference;
 using MLNet.Transformers.Models;
 using MLNet.Transformers.Persistence;
 using MLNet.Transformers.Tokenization;
@@ -20,8 +21,11 @@ namespace MLNet.Transformers.Transforms;
 /// <param name="MaxSequenceLength">Tokens per row including special tokens, capped at the model's positions.</param>
 /// <param name="BatchSize">Rows per forward pass.</param>
 /// <param name="Device">TorchSharp device.</param>
+/// <param name="Precision">Scoring arithmetic: fp32, or bf16 matmuls with fp32 LayerNorm/residuals/softmax (models saved before it existed load as fp32).</param>
+/// <param name="LengthBucketing">When scoring an IDataView, sort each window of several batches by token count so short rows are not padded to long ones; rows come back in their original order.</param>
 public sealed record SequenceClassificationSettings(string Sentence1ColumnName, string? Sentence2ColumnName, string ScoreColumnName,
-    string? PredictedLabelColumnName, LabelClasses? Classes, ClassificationHead Head, int MaxSequenceLength, int BatchSize, string Device = "cpu")
+    string? PredictedLabelColumnName, LabelClasses? Classes, ClassificationHead Head, int MaxSequenceLength, int BatchSize, string Device = "cpu",
+    Precision Precision = Precision.Float32, bool LengthBucketing = true)
 {
     /// <summary>True for a one-output regression head (sentence similarity).</summary>
     public bool IsRegression => Classes is null;
@@ -53,6 +57,7 @@ public sealed class SequenceClassificationTransformer : CheckpointTransformer<Se
         device = DeviceName.Parse(settings.Device);
         model.to(device);
         model.eval();
+        ScoringPrecision.Apply(model, settings.Precision);
         (InputColumns, OutputColumns) = Columns(Settings);
     }
 
@@ -111,6 +116,17 @@ public sealed class SequenceClassificationTransformer : CheckpointTransformer<Se
         var values = (Settings.IsRegression ? logits : logits.softmax(-1)).cpu().data<float>().ToArray();
         int n = Settings.NumLabels;
         return Enumerable.Range(0, texts.Count).Select(i => values.AsSpan(i * n, n).ToArray()).ToArray();
+    }
+
+    /// <inheritdoc/>
+    protected internal override bool LengthBucketing => Settings.LengthBucketing;
+
+    /// <summary>Token counts after truncation: what a row costs to encode (bucketing sorts by it).</summary>
+    protected internal override int[]? RowLengths(RowBatch rows)
+    {
+        var first = rows.GetInput<string>(Settings.Sentence1ColumnName).Select(t => t ?? "").ToArray();
+        var second = Settings.Sentence2ColumnName is null ? null : rows.GetInput<string>(Settings.Sentence2ColumnName).Select(t => t ?? "").ToArray();
+        return tokenizer.EncodeBatch(first, second, Settings.MaxSequenceLength).Encodings.Select(e => e.Length).ToArray();
     }
 
     private static int ArgMax(float[] values)
