@@ -137,6 +137,24 @@ public sealed class SequenceClassificationTransformer : CheckpointTransformer<Se
     }
 
     /// <summary>
+    /// Writes the classifier as an ONNX model of standard operators (opset 17) for ONNX Runtime or
+    /// <c>mlContext.Transforms.ApplyOnnxModel</c>: inputs <c>input_ids</c>, <c>attention_mask</c>, <c>token_type_ids</c>
+    /// (int64 [batch, sequence], as <c>TokenizeForTransformer</c> produces) → <c>logits</c> [batch, labels], <c>score</c>
+    /// [batch, labels] (this transformer's Score: softmax probabilities, or the raw output for regression) and, for
+    /// classification, <c>predicted_class</c> [batch] (int64 argmax, 0-based: key value − 1). With <paramref name="quantizeInt8"/>
+    /// the encoder's linear layers are dynamically quantized (int8 weights, per-output-channel scales). A bf16 transformer
+    /// exports its bf16-rounded weights as fp32. BERT checkpoints only (RoBERTa/DistilBERT heads: not yet).
+    /// </summary>
+    public void ExportOnnx(string path, bool quantizeInt8 = false)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        using var use = UseModel();
+        if (model is not Models.Bert.BertForSequenceClassification bert)
+            throw new InvalidOperationException($"ExportOnnx supports BERT classifiers; this transformer holds a {model.GetType().Name}.");
+        Onnx.BertOnnxExporter.ExportSequenceClassifier(bert, path, Settings.IsRegression, quantizeInt8);
+    }
+
+    /// <summary>
     /// Writes HF layout: config.json (<c>BertForSequenceClassification</c> with id2label/label2id from the key values, or
     /// <c>problem_type: "regression"</c>), model.safetensors and the tokenizer files.
     /// </summary>
