@@ -56,6 +56,25 @@ internal sealed class BertOnnxExporter
         exporter._g.Save(path, Opset, "bert_sequence_classifier");
     }
 
+    /// <summary>
+    /// Exports a <see cref="BertForTokenClassification"/>: the encoder plus its per-token classifier → <c>logits</c>
+    /// [batch, sequence, labels] and <c>predicted_class</c> [batch, sequence] (int64 argmax, 0-based). Mapping tokens back
+    /// to words (the first WordPiece of each word, as the transformer does) is left to the caller.
+    /// </summary>
+    public static void ExportTokenClassifier(BertForTokenClassification model, string path, bool int8)
+    {
+        using var scope = NewDisposeScope();
+        var weights = model.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.detach().to(ScalarType.Float32).cpu());
+        var exporter = new BertOnnxExporter(weights, model.Bert.Config, "bert.", int8);
+        var g = exporter._g;
+        var logits = exporter.Linear(exporter.Encoder(out _), "classifier", underPrefix: false, quantize: false);   // (B, T, L)
+        g.Node("Identity", [logits], output: "logits");
+        g.Output("logits", OnnxType.Float, "batch", "sequence", model.NumLabels);
+        g.Node("ArgMax", [logits], [Attr.I("axis", -1), Attr.I("keepdims", 0)], output: "predicted_class");
+        g.Output("predicted_class", OnnxType.Int64, "batch", "sequence");
+        g.Save(path, Opset, "bert_token_classifier");
+    }
+
     private void ClassifierHead(string x, Models.ClassificationHead head, int numLabels, bool regression)
     {
         var cls = _g.Node("Gather", [x, _g.Initializer(_g.Name("zero_scalar"), new long[] { 0 })], [Attr.I("axis", 1)]);   // (B, H)

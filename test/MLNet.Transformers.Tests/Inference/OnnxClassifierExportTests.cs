@@ -116,6 +116,44 @@ public sealed class OnnxClassifierExportTests
     }
 
     [TestMethod]
+    public void TokenClassifierExport_MatchesHuggingFaceLogitsWithin1e4_AndTheTaggersKeysAtFirstPieces()
+    {
+        using var head = new HeadFixture(numLabels: 5, names: ["O", "B-PER", "I-PER", "B-LOC", "I-LOC"], dropPooler: true);
+        using var dir = new TempDirectory();
+        var ml = new MLContext(seed: 1);
+        string[] sentences = ["Unbelievably, Jürgen visited U.S. embassies yesterday", "short one", "tokenization splits words"];
+        var data = ml.Data.LoadFromEnumerable(sentences.Select(s => new Row { Text = s }));
+        using var tagger = ml.MulticlassClassification.Trainers.NamedEntityRecognition(new NamedEntityRecognitionOptions
+        {
+            CheckpointDirectory = head.Path, Sentence1ColumnName = "Text", MaxEpochs = 0,
+        }).Fit(data);
+        tagger.ExportOnnx(dir.File("tagger.onnx"));
+
+        // Logits on the parity fixture's batch equal HF's classifier(last_hidden_state) at every real token.
+        var expected = Models.BertParityTests.Expected.Load();
+        long[] Longs(TorchSharp.torch.Tensor t) => t.to(TorchSharp.torch.ScalarType.Int64).contiguous().data<long>().ToArray();
+        var (b, t) = ((int)expected.InputIds.shape[0], (int)expected.InputIds.shape[1]);
+        var mask = Longs(expected.AttentionMask);
+        var outputs = Run(dir.File("tagger.onnx"), new BertBatch(Longs(expected.InputIds), Longs(expected.TokenTypeIds), mask, b, t, []));
+        var reference = head.TokenLogits(expected).to(TorchSharp.torch.ScalarType.Float32).contiguous().data<float>().ToArray();
+        for (int i = 0; i < b * t; i++)
+            if (mask[i] == 1)
+                for (int l = 0; l < 5; l++) Assert.AreEqual(reference[i * 5 + l], outputs["logits"][i * 5 + l], 1e-4, $"token {i} label {l}");
+
+        // predicted_class at each word's first piece is the tagger's key − 1.
+        var tokenizer = BertWordPieceTokenizer.FromDirectory(head.Path);
+        var keys = tagger.Predict(sentences);
+        for (int s = 0; s < sentences.Length; s++)
+        {
+            var pieces = sentences[s].Split(' ').Select(w => tokenizer.Tokenize(w)).ToArray();
+            var ids = new[] { tokenizer.ClsTokenId }.Concat(pieces.SelectMany(p => p)).Append(tokenizer.SepTokenId).Select(x => (long)x).ToArray();
+            var classes = Run(dir.File("tagger.onnx"), new BertBatch(ids, new long[ids.Length], ids.Select(_ => 1L).ToArray(), 1, ids.Length, []))["predicted_class"];
+            int position = 1;
+            for (int w = 0; w < pieces.Length; w++) { Assert.AreEqual(keys[s][w], (uint)classes[position] + 1, $"sentence {s} word {w}"); position += pieces[w].Length; }
+        }
+    }
+
+    [TestMethod]
     public void ServingPipeline_TokenizeApplyOnnxModel_GivesTheClassifiersScoresAndClass_AfterSaveLoad_WithoutLibtorch()
     {
         const int maxLength = 32;
