@@ -14,7 +14,7 @@ namespace MLNet.Transformers.Benchmarks;
 /// on SST-2 training rows (8,000 rows, 2 epochs, lr 1e-3, T ≤ 64, batch 32 — the budget of examples/TextClassification;
 /// quick: 1,000 rows, 1 epoch), or loaded from <c>classifier=PATH</c>, scored on the full SST-2 dev set (872 sentences)
 /// four ways from the same weights: our transformer fp32 and bf16 (IDataView scoring, bucketed), ONNX Runtime fp32 and
-/// int8 on our export (batches of 32, bucketed alike). Prints accuracy of each, agreement of its predicted class with ours
+/// int8 on our export (batches of 32, bucketed alike), plus ours fp32 without bucketing. Prints accuracy of each, agreement of its predicted class with ours
 /// fp32, the largest probability difference, and throughput side by side.
 /// </summary>
 internal static class ClassifierAgreement
@@ -49,7 +49,8 @@ internal static class ClassifierAgreement
             ? Contenders.Bucketed(rows, lengths, BatchSize, Transforms.Infrastructure.BatchedTransformerBase.BucketWindowBatches, b => Score(session, tokenizer, b))
             : Contenders.InBatches(rows, BatchSize, b => Score(session, tokenizer, b)));
         var results = Contenders.Measure([Onnx("ONNX Runtime fp32", ortFp32), Onnx("ONNX Runtime int8", ortInt8),
-            Ours("ours fp32", fp32), Ours("ours bf16", bf16)], texts, rounds);
+            Ours("ours fp32", fp32), Ours("ours bf16", bf16),
+            new("ours fp32, not bucketed", rows => Contenders.InBatches(rows, BatchSize, b => fp32.Score(b.ToArray())))], texts, rounds);
 
         var reference = results[2].Outputs.Select(ArgMax).ToArray();
         var gold = dev.Select(d => d.Label ? 1 : 0).ToArray();
