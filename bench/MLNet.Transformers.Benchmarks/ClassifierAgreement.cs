@@ -89,6 +89,8 @@ internal static class ClassifierAgreement
         var folder = Path.Combine(Path.GetTempPath(), "mlnet-transformers-bench-sst2-classifier");
         using var classifier = (SequenceClassificationTransformer)model.LastTransformer;
         classifier.SaveCheckpoint(folder);
+        ml.Model.Save(model, train.Schema, folder + ".zip");   // for a later run: classifier=<folder>.zip (or the folder)
+        Console.WriteLine($"saved the fine-tuned pipeline to {folder}.zip");
         return folder;
     }
 
