@@ -3,8 +3,19 @@ namespace MLNet.Transformers.Benchmarks;
 /// <summary>One way of embedding a list of texts, timed against the others.</summary>
 internal sealed record Contender(string Name, Func<IReadOnlyList<string>, float[][]> EmbedAll);
 
-/// <summary>What a contender measured: median seconds over the rounds (and the spread), peak memory added, its outputs.</summary>
-internal sealed record Measurement(Contender Contender, double Seconds, double Min, double Max, double PeakMegabytes, float[][] Outputs);
+/// <summary>What a contender measured: median seconds over the rounds (and the spread), peak memory added, its outputs, each round's seconds.</summary>
+internal sealed record Measurement(Contender Contender, double Seconds, double Min, double Max, double PeakMegabytes, float[][] Outputs, double[] Rounds)
+{
+    /// <summary>
+    /// How many times faster this contender ran than <paramref name="reference"/>: the median and the min–max over rounds
+    /// of the per-round ratio (both ran in the same round, one after the other, so they saw the same load).
+    /// </summary>
+    public (double Median, double Min, double Max) SpeedupOver(Measurement reference)
+    {
+        var ratios = reference.Rounds.Zip(Rounds, (r, t) => r / t).ToList();
+        return (Stopwatches.Median(ratios), ratios.Min(), ratios.Max());
+    }
+}
 
 internal static class Contenders
 {
@@ -26,7 +37,7 @@ internal static class Contenders
                 GC.Collect();
                 memory[c] = Memory.PeakMegabytesAdded(() => times[c].Add(Stopwatches.Time(() => outputs[c] = contenders[c].EmbedAll(texts))));
             }
-        return contenders.Select((c, i) => new Measurement(c, Stopwatches.Median(times[i]), times[i].Min(), times[i].Max(), memory[i], outputs[i])).ToArray();
+        return contenders.Select((c, i) => new Measurement(c, Stopwatches.Median(times[i]), times[i].Min(), times[i].Max(), memory[i], outputs[i], times[i].ToArray())).ToArray();
     }
 
     /// <summary>Embeds <paramref name="texts"/> in consecutive batches of <paramref name="batchSize"/>.</summary>

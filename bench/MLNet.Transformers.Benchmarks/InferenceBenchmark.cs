@@ -10,12 +10,16 @@ namespace MLNet.Transformers.Benchmarks;
 
 /// <summary>
 /// Inference paths side by side, in one run (the machine is shared: compare ratios, not absolute rates):
-///   dotnet run -c Release --project bench/MLNet.Transformers.Benchmarks -- inference [quick] [rounds] [sst2 sentences] [fixed|sst2|latency]...
-/// quick = 1 round, 128 SST-2 sentences, fewer rows at T = 128; naming parts runs only those (default: all three).
+///   dotnet run -c Release --project bench/MLNet.Transformers.Benchmarks -- inference [quick] [rounds] [sst2 sentences] [fixed|sst2|latency|classifier]... [classifier=PATH]
+/// quick = 1 round, 128 SST-2 sentences, fewer rows at T = 128, a small fine-tuning budget; naming parts runs only those
+/// (default: all four). classifier=PATH scores a fine-tuned classifier (HF folder with its head, or an ML.NET model zip)
+/// instead of fine-tuning one (see <see cref="ClassifierAgreement"/>).
 /// ONNX Runtime fp32 and int8 on our export of the same weights, our transform fp32 and bf16; BERT-base shape, random
 /// weights. (1) every row 128 tokens, batch 1/8/32; (2) SST-2 dev text, batch 32, with and without length bucketing;
 /// (3) batch-1 latency on SST-2 sentences, including the libtorch-free serving pipeline's PredictionEngine.
 /// GFLOP/s count the encoder's matmuls (<see cref="Flops"/>) and are compared with fp32/bf16 matmul peaks measured here.
+/// (4) A classifier fine-tuned on SST-2: agreement of bf16 and ONNX int8 with fp32 predictions on the full dev set.
+/// Ratios are given as the median and min–max over rounds of the per-round ratio; the summary at the end collects them.
 /// </summary>
 internal static class InferenceBenchmark
 {
@@ -24,10 +28,12 @@ internal static class InferenceBenchmark
     public static void Run(string[] args)
     {
         bool quick = args.Contains("quick");
-        string[] partNames = ["fixed", "sst2", "latency"];
+        string[] partNames = ["fixed", "sst2", "latency", "classifier"];
         var parts = args.Where(partNames.Contains).ToHashSet();
         if (parts.Count == 0) parts = partNames.ToHashSet();
-        var numbers = args.Where(a => a != "quick" && !partNames.Contains(a)).Select(int.Parse).ToArray();
+        string? classifierPath = args.FirstOrDefault(a => a.StartsWith("classifier=", StringComparison.Ordinal))?["classifier=".Length..];
+        var numbers = args.Where(a => a != "quick" && !partNames.Contains(a) && !a.StartsWith("classifier=", StringComparison.Ordinal)).Select(int.Parse).ToArray();
+        var summary = new List<string>();
         int rounds = numbers.Length > 0 ? numbers[0] : quick ? 1 : 3;
         var data = Path.Combine(AppContext.BaseDirectory, "data");
         var dev = File.ReadLines(Path.Combine(data, "sst2-dev.tsv")).Skip(1).Select(l => l.Split('\t'))
@@ -36,6 +42,11 @@ internal static class InferenceBenchmark
         int threads = get_num_threads();
         Console.WriteLine($"inference benchmark: threads {threads}, rounds {rounds}, parts {string.Join(",", parts)}, SST-2 dev sentences {sstCount}, {(quick ? "quick" : "full")} mode");
         Console.WriteLine("The machine is shared with other jobs: absolute rates are noisy; the ratios are measured side by side.");
+        if (parts.SetEquals(["classifier"]))   // needs no BERT-base model
+        {
+            PrintSummary(ClassifierAgreement.Run(new MLContext(seed: 1), data, dev, classifierPath, quick, rounds, threads).ToList(), rounds);
+            return;
+        }
 
         var config = BertConfig.Base();
         string checkpoint = BertBaseCheckpoint(config, data);
@@ -70,6 +81,8 @@ internal static class InferenceBenchmark
                 Batched("ONNX Runtime fp32", ortFp32.Embed), Batched("ONNX Runtime int8", ortInt8.Embed),
                 Batched("ours fp32", t => fp32.Embed(t)), Batched("ours bf16", t => bf16.Embed(t))], texts, rounds);
             Print($"T = {MaxLength}, batch {batch}, {texts.Length} sentences", results, texts.Length, texts.Length * perSentence, peakFp32, peakBf16, latency: batch == 1);
+            summary.Add(Ratio($"T={MaxLength} batch {batch}: ours bf16 ÷ ORT fp32", results[3], results[0]));
+            summary.Add(Ratio($"T={MaxLength} batch {batch}: ORT int8 ÷ ORT fp32", results[1], results[0]));
         }
 
         // (2) Real text: SST-2 dev, batch 32, padded to each batch's longest row; with and without bucketing.
@@ -91,13 +104,37 @@ internal static class InferenceBenchmark
                 Transform("ours bf16", bf16), Transform("ours bf16, bucketed", bf16Bucketed)], sstTexts, rounds);
             Print($"SST-2 dev, batch {BatchSize}", real, sstCount, lengths.Sum(l => Flops.BertForwardPerSequence(config, l)), peakFp32, peakBf16, latency: false);
             for (int i = 0; i < real.Length; i += 2)
-                Console.WriteLine($"bucketing speedup, {real[i].Contender.Name}: {real[i].Seconds / real[i + 1].Seconds:F2}×");
+            {
+                var line = Ratio($"SST-2 dev bucketing speedup, {real[i].Contender.Name}", real[i + 1], real[i]);
+                Console.WriteLine(line);
+                summary.Add(line);
+            }
+            summary.Add(Ratio("SST-2 dev: ours bf16 bucketed ÷ ORT fp32 bucketed", real[7], real[1]));
+            summary.Add(Ratio("SST-2 dev: ORT int8 bucketed ÷ ORT fp32 bucketed", real[3], real[1]));
             PrintAccuracy(real, sst.Select(s => s.Label).ToArray());
         }
 
         // (3) Batch-1 latency on real sentences.
         if (parts.Contains("latency"))
-            Latency.Run(ml, sstTexts.Take(quick ? 8 : 48).ToArray(), fp32, bf16, ortFp32, ortInt8, onnxFp32, onnxInt8, checkpoint, rounds);
+            summary.AddRange(Latency.Run(ml, sstTexts.Take(quick ? 8 : 48).ToArray(), fp32, bf16, ortFp32, ortInt8, onnxFp32, onnxInt8, checkpoint, rounds));
+
+        // (4) A fine-tuned classifier: prediction agreement on the whole SST-2 dev set.
+        if (parts.Contains("classifier"))
+            summary.AddRange(ClassifierAgreement.Run(ml, data, dev, classifierPath, quick, rounds, threads));
+
+        PrintSummary(summary, rounds);
+    }
+
+    private static void PrintSummary(List<string> summary, int rounds)
+    {
+        Console.WriteLine($"\nsummary ({rounds} round(s); median, min–max of the per-round ratio; > 1 = faster than the reference):");
+        foreach (var line in summary) Console.WriteLine("  " + line);
+    }
+
+    internal static string Ratio(string what, Measurement contender, Measurement reference)
+    {
+        var (median, min, max) = contender.SpeedupOver(reference);
+        return $"{what}: {median:F2}× ({min:F2}–{max:F2})";
     }
 
     // A BERT-base-shaped checkpoint with random weights (seed 0), in HF layout, with the real bert-base-uncased vocabulary.
@@ -119,12 +156,12 @@ internal static class InferenceBenchmark
     private static void Print(string title, Measurement[] results, int sentences, double flops, double peakFp32, double peakBf16, bool latency)
     {
         Console.WriteLine($"\n{title}  (useful GFLOP/s count no padding)");
-        Console.WriteLine($"  {"",-30} {"sent/s",9} {"spread",15} {"÷ ORT fp32",10} {"GFLOP/s",8} {"% fp32 pk",9} {"% bf16 pk",9} {"peak MB+",9}{(latency ? "  latency ms" : "")}");
-        double reference = results[0].Seconds;
+        Console.WriteLine($"  {"",-30} {"sent/s",9} {"spread",15} {"÷ ORT fp32",10} {"(rounds)",11} {"GFLOP/s",8} {"% fp32 pk",9} {"% bf16 pk",9} {"peak MB+",9}{(latency ? "  latency ms" : "")}");
         foreach (var r in results)
         {
             double gflops = flops / r.Seconds / 1e9;
-            Console.WriteLine($"  {r.Contender.Name,-30} {sentences / r.Seconds,9:F2} {$"{sentences / r.Max:F2}-{sentences / r.Min:F2}",15} {reference / r.Seconds,10:F2} {gflops,8:F0} {gflops / peakFp32,9:P0} {gflops / peakBf16,9:P0} {r.PeakMegabytes,9:F0}"
+            var (ratio, min, max) = r.SpeedupOver(results[0]);
+            Console.WriteLine($"  {r.Contender.Name,-30} {sentences / r.Seconds,9:F2} {$"{sentences / r.Max:F2}-{sentences / r.Min:F2}",15} {ratio,10:F2} {$"{min:F2}-{max:F2}",11} {gflops,8:F0} {gflops / peakFp32,9:P0} {gflops / peakBf16,9:P0} {r.PeakMegabytes,9:F0}"
                 + (latency ? $"  {r.Seconds / sentences * 1000,10:F1}" : ""));
         }
     }

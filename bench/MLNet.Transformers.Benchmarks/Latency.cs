@@ -18,7 +18,8 @@ internal static class Latency
         [ColumnName("embedding")] public VBuffer<float> Embedding { get; set; }
     }
 
-    public static void Run(MLContext ml, string[] sentences, TransformerEmbeddingTransformer fp32, TransformerEmbeddingTransformer bf16,
+    /// <summary>Prints the table; returns summary lines: each path's median latency ÷ ORT fp32's (min–max over rounds) and its ms.</summary>
+    public static IEnumerable<string> Run(MLContext ml, string[] sentences, TransformerEmbeddingTransformer fp32, TransformerEmbeddingTransformer bf16,
         OnnxEncoder ortFp32, OnnxEncoder ortInt8, string onnxFp32, string onnxInt8, string vocabulary, int rounds)
     {
         var ours32 = ml.Model.CreatePredictionEngine<InferenceBenchmark.Row, Embedding>(fp32);
@@ -36,10 +37,15 @@ internal static class Latency
         };
         foreach (var (_, call) in calls) call(sentences[0]);   // warm-up
         var times = calls.Select(_ => new List<double>()).ToArray();
-        for (int r = 0; r < rounds; r++)
+        var roundMedians = calls.Select(_ => new List<double>()).ToArray();
+        for (int r = 0; r < Math.Max(1, rounds); r++)
+        {
+            var round = calls.Select(_ => new List<double>()).ToArray();
             foreach (var s in sentences)
                 for (int c = 0; c < calls.Length; c++)
-                    times[c].Add(Stopwatches.Time(() => calls[c].Call(s)) * 1000);
+                    round[c].Add(Stopwatches.Time(() => calls[c].Call(s)) * 1000);
+            for (int c = 0; c < calls.Length; c++) { times[c].AddRange(round[c]); roundMedians[c].Add(Stopwatches.Median(round[c])); }
+        }
         Console.WriteLine($"\nbatch-1 latency, {sentences.Length} SST-2 sentences × {rounds} rounds (ms per call)");
         Console.WriteLine($"  {"",-32} {"median",8} {"p90",8} {"÷ ORT fp32 (median)",20}");
         double reference = Stopwatches.Median(times[0]);
@@ -49,6 +55,14 @@ internal static class Latency
             double median = Stopwatches.Median(sorted);
             Console.WriteLine($"  {calls[c].Name,-32} {median,8:F1} {sorted[(int)(0.9 * (sorted.Length - 1))],8:F1} {median / reference,20:F2}");
         }
+        var lines = new List<string>();
+        for (int c = 0; c < calls.Length; c++)
+        {
+            var ratios = roundMedians[c].Zip(roundMedians[0], (t, r) => t / r).ToList();
+            lines.Add($"batch-1 latency, {calls[c].Name}: {Stopwatches.Median(roundMedians[c]):F1} ms ({roundMedians[c].Min():F1}–{roundMedians[c].Max():F1}), "
+                + $"÷ ORT fp32 {Stopwatches.Median(ratios):F2} ({ratios.Min():F2}–{ratios.Max():F2}; < 1 = faster)");
+        }
+        return lines;
     }
 
     private static PredictionEngine<InferenceBenchmark.Row, Served> Serving(MLContext ml, string onnx, string vocabulary)

@@ -4,7 +4,7 @@
 //   dotnet run -c Release --project bench/MLNet.Transformers.Benchmarks -- finetuning [steps per round] [batch] [rounds]
 //   dotnet run -c Release --project bench/MLNet.Transformers.Benchmarks -- qa [questions] [rounds]
 //   dotnet run -c Release --project bench/MLNet.Transformers.Benchmarks -- generation [steps]
-//   dotnet run -c Release --project bench/MLNet.Transformers.Benchmarks -- inference [quick] [rounds] [sst2 sentences]
+//   dotnet run -c Release --project bench/MLNet.Transformers.Benchmarks -- inference [quick] [rounds] [sst2 sentences] [fixed|sst2|latency|classifier]... [classifier=PATH]
 using MLNet.Transformers.Benchmarks;
 
 var rest = args.Skip(1).ToArray();

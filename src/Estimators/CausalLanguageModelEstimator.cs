@@ -36,6 +36,7 @@ public sealed class CausalLanguageModelEstimator : IEstimator<CausalLanguageMode
         if (options.BlockSize < 2) throw new ArgumentOutOfRangeException(nameof(options), options.BlockSize, "BlockSize must be at least 2.");
         if (options.BatchSize < 1) throw new ArgumentOutOfRangeException(nameof(options), options.BatchSize, "BatchSize must be at least 1.");
         if (options.MaxEpochs < 0) throw new ArgumentOutOfRangeException(nameof(options), options.MaxEpochs, "MaxEpochs must not be negative.");
+        FineTuningChecks.KnownPrecision(options.Precision);
         if (options.ValidationFraction is < 0 or >= 1) throw new ArgumentOutOfRangeException(nameof(options), options.ValidationFraction, "ValidationFraction must be in [0, 1).");
         this.env = env;
         this.options = options;
@@ -48,7 +49,7 @@ public sealed class CausalLanguageModelEstimator : IEstimator<CausalLanguageMode
     public double? LastValidationPerplexity { get; private set; }
 
     private CausalLanguageModelSettings Settings => new(options.TextColumnName, options.LogLikelihoodColumnName, options.TokenCountColumnName,
-        options.ScoringStride, options.BatchSize, options.Device);
+        options.ScoringStride, options.BatchSize, options.Device, options.Precision);
 
     /// <summary>Output schema: the input plus LogLikelihood (float) and TokenCount (int).</summary>
     public SchemaShape GetOutputSchema(SchemaShape inputSchema)

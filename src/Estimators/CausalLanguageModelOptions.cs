@@ -44,6 +44,9 @@ public sealed class CausalLanguageModelOptions
     /// <summary>Validation text (same column as the training data); overrides <see cref="ValidationFraction"/>.</summary>
     public IDataView? ValidationSet { get; set; }
 
+    /// <summary>Arithmetic of the returned transformer when scoring: fp32, or bf16 matmuls with fp32 LayerNorm/residuals/softmax (training precision is <c>Training.UseBf16</c>). Saved with the model.</summary>
+    public Precision Precision { get; set; } = Precision.Float32;
+
     /// <summary>TorchSharp device, e.g. "cpu" or "cuda".</summary>
     public string Device { get; set; } = "cpu";
 

@@ -22,6 +22,13 @@ internal static class FineTuningChecks
         ArgumentNullException.ThrowIfNull(training, "Training");
     }
 
+    /// <summary>Throws an <see cref="ArgumentException"/> for a <see cref="Precision"/> value outside the enum (e.g. a cast integer).</summary>
+    public static void KnownPrecision(Precision precision)
+    {
+        if (!Enum.IsDefined(precision))
+            throw new ArgumentException($"Precision {(int)precision} is not one of {string.Join(", ", Enum.GetNames<Precision>())}.", nameof(precision));
+    }
+
     /// <summary>
     /// The classes: from the label's key type and KeyValues when the label column is there, else (scoring only) from the
     /// checkpoint's id2label or its head's size. Text key values must equal a non-default id2label, in order.

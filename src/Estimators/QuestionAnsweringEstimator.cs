@@ -95,7 +95,7 @@ public sealed class QuestionAnsweringEstimator : IEstimator<QuestionAnsweringTra
         return new(options.ContextColumnName, options.QuestionColumnName, options.PredictedAnswerColumnName, options.ScoreColumnName,
             options.AnswerStartColumnName, options.TopK, maxSequenceLength, options.DocumentStride ?? Math.Min(128, maxSequenceLength / 2),
             // A question may take all but [CLS], two [SEP] and one context token of a window.
-            Math.Min(options.MaxQuestionLength, maxSequenceLength - 4), options.MaxAnswerLength, options.AllowNoAnswer, options.BatchSize, options.Device);
+            Math.Min(options.MaxQuestionLength, maxSequenceLength - 4), options.MaxAnswerLength, options.AllowNoAnswer, options.BatchSize, options.Device, options.Precision);
     }
 
     private void Train(BertForQuestionAnswering model, BertWordPieceTokenizer tokenizer, QuestionAnsweringSettings settings, IDataView input, int seed, IChannel channel)

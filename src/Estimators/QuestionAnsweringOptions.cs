@@ -64,6 +64,9 @@ public sealed class QuestionAnsweringOptions
     /// <summary>Skip (and count in the log) training rows whose TrainingAnswer is not the context's text at AnswerIndex, instead of failing.</summary>
     public bool SkipMisalignedAnswers { get; set; }
 
+    /// <summary>Arithmetic of the returned transformer when scoring: fp32, or bf16 matmuls with fp32 LayerNorm/residuals/softmax (training precision is <c>Training.UseBf16</c>). Saved with the model.</summary>
+    public Precision Precision { get; set; } = Precision.Float32;
+
     /// <summary>TorchSharp device, e.g. "cpu" or "cuda".</summary>
     public string Device { get; set; } = "cpu";
 

@@ -46,6 +46,9 @@ public sealed class SentenceSimilarityOptions
     /// <summary>Dropout before the head; null = the checkpoint's classifier_dropout, else hidden_dropout_prob.</summary>
     public double? ClassifierDropout { get; set; }
 
+    /// <summary>Arithmetic of the returned transformer when scoring: fp32, or bf16 matmuls with fp32 LayerNorm/residuals/softmax (training precision is <c>Training.UseBf16</c>). Saved with the model.</summary>
+    public Precision Precision { get; set; } = Precision.Float32;
+
     /// <summary>TorchSharp device, e.g. "cpu" or "cuda:0".</summary>
     public string Device { get; set; } = "cpu";
 

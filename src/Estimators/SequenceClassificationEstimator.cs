@@ -16,17 +16,17 @@ namespace MLNet.Transformers.Estimators;
 /// <summary>Everything a sequence fine-tuning run needs, from <see cref="TextClassificationOptions"/> or <see cref="SentenceSimilarityOptions"/>.</summary>
 internal sealed record SequenceClassificationJob(string CheckpointDirectory, string LabelColumnName, string ScoreColumnName, string? PredictedLabelColumnName,
     string Sentence1ColumnName, string? Sentence2ColumnName, int BatchSize, int MaxEpochs, IDataView? ValidationSet, int MaxSequenceLength,
-    ClassificationHead Head, bool FreezeEncoder, double? ClassifierDropout, string Device, TrainerOptions Training)
+    ClassificationHead Head, bool FreezeEncoder, double? ClassifierDropout, string Device, TrainerOptions Training, Precision Precision)
 {
     public bool IsRegression => PredictedLabelColumnName is null;
 
     public static SequenceClassificationJob From(TextClassificationOptions o) => new(o.CheckpointDirectory, o.LabelColumnName, o.ScoreColumnName,
         o.OutputColumnName, o.Sentence1ColumnName, o.Sentence2ColumnName, o.BatchSize, o.MaxEpochs, o.ValidationSet, o.MaxSequenceLength,
-        o.Head, o.FreezeEncoder, o.ClassifierDropout, o.Device, o.Training);
+        o.Head, o.FreezeEncoder, o.ClassifierDropout, o.Device, o.Training, o.Precision);
 
     public static SequenceClassificationJob From(SentenceSimilarityOptions o) => new(o.CheckpointDirectory, o.LabelColumnName, o.ScoreColumnName,
         null, o.Sentence1ColumnName, o.Sentence2ColumnName, o.BatchSize, o.MaxEpochs, o.ValidationSet, o.MaxSequenceLength,
-        o.Head, o.FreezeEncoder, o.ClassifierDropout, o.Device, o.Training);
+        o.Head, o.FreezeEncoder, o.ClassifierDropout, o.Device, o.Training, o.Precision);
 }
 
 /// <summary>
@@ -47,6 +47,7 @@ public sealed class SequenceClassificationEstimator : IEstimator<SequenceClassif
         ArgumentException.ThrowIfNullOrWhiteSpace(job.LabelColumnName, "labelColumnName");
         ArgumentException.ThrowIfNullOrWhiteSpace(job.ScoreColumnName, "scoreColumnName");
         if (job.PredictedLabelColumnName is not null) ArgumentException.ThrowIfNullOrWhiteSpace(job.PredictedLabelColumnName, "outputColumnName");
+        FineTuningChecks.KnownPrecision(job.Precision);
         this.env = env;
         this.job = job;
     }
@@ -73,7 +74,7 @@ public sealed class SequenceClassificationEstimator : IEstimator<SequenceClassif
     }
 
     private SequenceClassificationSettings Settings(LabelClasses? classes, int maxLength) => new(job.Sentence1ColumnName, job.Sentence2ColumnName,
-        job.ScoreColumnName, job.PredictedLabelColumnName, classes, job.Head, maxLength, job.BatchSize, job.Device);
+        job.ScoreColumnName, job.PredictedLabelColumnName, classes, job.Head, maxLength, job.BatchSize, job.Device, job.Precision);
 
     /// <summary>Loads the checkpoint, creates or reuses its head, trains (unless MaxEpochs is 0) and returns the transformer.</summary>
     public SequenceClassificationTransformer Fit(IDataView input)

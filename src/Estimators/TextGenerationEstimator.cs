@@ -58,6 +58,6 @@ public sealed class TextGenerationEstimator : IEstimator<TextGenerationTransform
         MaxNewTokens = o.MaxNewTokens, DoSample = o.DoSample, Temperature = o.Temperature, TopK = o.TopK, TopP = o.TopP,
         RepetitionPenalty = o.RepetitionPenalty, NumBeams = o.NumBeams, LengthPenalty = o.LengthPenalty, StopStrings = o.StopStrings?.ToArray(),
         EosTokenId = o.EosTokenId, Seed = o.Seed, UseCache = o.UseCache, GeneratedTokenIdsColumnName = o.GeneratedTokenIdsColumnName,
-        BatchSize = o.BatchSize, Device = o.Device,
+        BatchSize = o.BatchSize, Device = o.Device, Precision = o.Precision, LengthBucketing = o.LengthBucketing,
     };
 }

@@ -29,6 +29,7 @@ public sealed class TokenClassificationEstimator : IEstimator<TokenClassificatio
         ArgumentException.ThrowIfNullOrWhiteSpace(options.Sentence1ColumnName, "sentence1ColumnName");
         ArgumentException.ThrowIfNullOrWhiteSpace(options.LabelColumnName, "labelColumnName");
         ArgumentException.ThrowIfNullOrWhiteSpace(options.OutputColumnName, "outputColumnName");
+        FineTuningChecks.KnownPrecision(options.Precision);
         this.env = env;
         this.options = options;
     }
@@ -39,7 +40,7 @@ public sealed class TokenClassificationEstimator : IEstimator<TokenClassificatio
     public TrainingResult? LastTrainingResult { get; private set; }
 
     private TokenClassificationSettings Settings(LabelClasses classes, int maxLength) =>
-        new(options.Sentence1ColumnName, options.OutputColumnName, classes, maxLength, options.BatchSize, options.Device);
+        new(options.Sentence1ColumnName, options.OutputColumnName, classes, maxLength, options.BatchSize, options.Device, options.Precision);
 
     /// <summary>The input plus the output column: a variable-length vector of keys carrying the label's KeyValues. Errors name the column.</summary>
     public SchemaShape GetOutputSchema(SchemaShape inputSchema)

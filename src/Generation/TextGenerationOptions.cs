@@ -50,6 +50,12 @@ public sealed class TextGenerationOptions
     /// <summary>Prompts generated together (left-padded). Default 8.</summary>
     public int BatchSize { get; set; } = 8;
 
+    /// <summary>Arithmetic of decoding: fp32, or bf16 matmuls with fp32 LayerNorm/residuals/attention/LM head. Saved with the model (older models load as fp32).</summary>
+    public Precision Precision { get; set; } = Precision.Float32;
+
+    /// <summary>When generating for an IDataView, group prompts of similar token count into batches (less left padding); rows come back in their original order. Default true.</summary>
+    public bool LengthBucketing { get; set; } = true;
+
     /// <summary>TorchSharp device, e.g. "cpu" or "cuda".</summary>
     public string Device { get; set; } = "cpu";
 
@@ -63,6 +69,7 @@ public sealed class TextGenerationOptions
         if (!(RepetitionPenalty > 0)) throw new ArgumentOutOfRangeException(nameof(RepetitionPenalty), RepetitionPenalty, "RepetitionPenalty must be positive (1 = off).");
         if (NumBeams < 1) throw new ArgumentOutOfRangeException(nameof(NumBeams), NumBeams, "NumBeams must be at least 1.");
         if (NumBeams > 1 && DoSample) throw new ArgumentOutOfRangeException(nameof(NumBeams), NumBeams, "Beam search with sampling is not supported: set DoSample = false or NumBeams = 1.");
+        if (!Enum.IsDefined(Precision)) throw new ArgumentOutOfRangeException(nameof(Precision), Precision, $"Precision must be one of {string.Join(", ", Enum.GetNames<Precision>())}.");
         if (BatchSize < 1) throw new ArgumentOutOfRangeException(nameof(BatchSize), BatchSize, "BatchSize must be at least 1.");
         if (StopStrings is not null && StopStrings.Any(string.IsNullOrEmpty)) throw new ArgumentException("StopStrings must not contain empty strings.", nameof(StopStrings));
     }

@@ -1,5 +1,6 @@
 using TorchSharp;
 using TorchSharp.Modules;
+using MLNet.Transformers.Models.Gpt2;
 using static TorchSharp.torch;
 
 namespace MLNet.Transformers.Inference;
@@ -13,7 +14,7 @@ namespace MLNet.Transformers.Inference;
 /// (the matmuls) run in bf16. Attention itself runs in bf16; PyTorch's CPU attention kernel keeps its softmax in fp32.
 /// </summary>
 /// <remarks>
-/// Works for any model built from <see cref="Linear"/> modules called through <c>.call()</c> (hooks do not run on
+/// Works for any model built from <see cref="Linear"/> (or GPT-2 <see cref="Conv1D"/>) modules called through <c>.call()</c> (hooks do not run on
 /// <c>.forward()</c>). Weights used through <c>functional.linear</c> (e.g. a decoder tied to the embeddings) stay fp32.
 /// Apply once, after moving the model to its device; the model is for inference afterwards, and a checkpoint saved
 /// from it stores the linear weights in bf16 (half the size; loading it back with the same precision gives the same results).
@@ -22,12 +23,13 @@ public static class ScoringPrecision
 {
     /// <summary>
     /// The linear layers whose output feeds only bf16 work in the Hugging Face families: BERT/RoBERTa's
-    /// <c>query</c>/<c>key</c>/<c>value</c> and <c>intermediate.dense</c> (before GELU), T5's <c>q</c>/<c>k</c>/<c>v</c>/<c>wi</c>.
+    /// <c>query</c>/<c>key</c>/<c>value</c> and <c>intermediate.dense</c> (before GELU), T5's <c>q</c>/<c>k</c>/<c>v</c>/<c>wi</c>,
+    /// GPT-2's <c>c_fc</c> (before GELU). GPT-2's <c>c_attn</c> returns fp32: its keys and values go through RoPE and into the KV cache.
     /// </summary>
     public static bool FeedsBf16Work(string moduleName)
     {
         string leaf = moduleName[(moduleName.LastIndexOf('.') + 1)..];
-        return leaf is "query" or "key" or "value" or "q" or "k" or "v" or "wi" or "wi_0" or "wi_1"
+        return leaf is "query" or "key" or "value" or "q" or "k" or "v" or "wi" or "wi_0" or "wi_1" or "c_fc"
             || moduleName.EndsWith("intermediate.dense", StringComparison.Ordinal);
     }
 
@@ -45,13 +47,14 @@ public static class ScoringPrecision
             case Precision.BFloat16:
                 keepsBf16Output ??= FeedsBf16Work;
                 foreach (var (name, module) in model.named_modules())
-                    if (module is Linear linear) ToBf16(linear, keepsBf16Output(name));
+                    if (module is Linear or Conv1D) ToBf16((nn.Module<Tensor, Tensor>)module, keepsBf16Output(name));
                 return;
             default: throw new ArgumentOutOfRangeException(nameof(precision), precision, "Unknown precision.");
         }
     }
 
-    private static void ToBf16(Linear linear, bool keepBf16Output)
+    // GPT-2's Conv1D is a linear layer with a transposed weight, treated the same.
+    private static void ToBf16(nn.Module<Tensor, Tensor> linear, bool keepBf16Output)
     {
         linear.to(ScalarType.BFloat16);
         linear.register_forward_pre_hook((_, input) => input.to(ScalarType.BFloat16));

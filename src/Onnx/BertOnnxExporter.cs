@@ -12,6 +12,7 @@ namespace MLNet.Transformers.Onnx;
 /// padding mask). With <c>int8</c> the linear layers use dynamic quantization: weights stored int8 with one scale per
 /// output channel (symmetric), activations quantized per tensor at run time by <c>DynamicQuantizeLinear</c>, integer
 /// products by <c>MatMulInteger</c> (ONNX Runtime fuses the pattern into its integer GEMM).
+/// <see cref="ExportSequenceClassifier"/> adds a <c>BertForSequenceClassification</c> head on top of the same encoder graph.
 /// </summary>
 internal sealed class BertOnnxExporter
 {
@@ -39,28 +40,61 @@ internal sealed class BertOnnxExporter
         exporter._g.Save(path, Opset, "bert_encoder");
     }
 
+    /// <summary>
+    /// Exports a <see cref="BertForSequenceClassification"/>: the encoder plus its head (pooler + classifier, or classifier on
+    /// [CLS]) → <c>logits</c> [batch, labels] and <c>score</c> [batch, labels] (softmax of the logits, as the transformer's
+    /// Score; for regression the raw output) and, for classification, <c>predicted_class</c> [batch] (int64 argmax, 0-based).
+    /// The classifier itself stays fp32 in an int8 export (a few thousand weights; quantizing it saves nothing).
+    /// </summary>
+    public static void ExportSequenceClassifier(BertForSequenceClassification model, string path, bool regression, bool int8)
+    {
+        using var scope = NewDisposeScope();
+        var weights = model.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.detach().to(ScalarType.Float32).cpu());
+        var exporter = new BertOnnxExporter(weights, model.Bert.Config, "bert.", int8);
+        var x = exporter.Encoder(out _);
+        exporter.ClassifierHead(x, model.Head, model.NumLabels, regression);
+        exporter._g.Save(path, Opset, "bert_sequence_classifier");
+    }
+
+    /// <summary>
+    /// Exports a <see cref="BertForTokenClassification"/>: the encoder plus its per-token classifier → <c>logits</c>
+    /// [batch, sequence, labels] and <c>predicted_class</c> [batch, sequence] (int64 argmax, 0-based). Mapping tokens back
+    /// to words (the first WordPiece of each word, as the transformer does) is left to the caller.
+    /// </summary>
+    public static void ExportTokenClassifier(BertForTokenClassification model, string path, bool int8)
+    {
+        using var scope = NewDisposeScope();
+        var weights = model.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.detach().to(ScalarType.Float32).cpu());
+        var exporter = new BertOnnxExporter(weights, model.Bert.Config, "bert.", int8);
+        var g = exporter._g;
+        var logits = exporter.Linear(exporter.Encoder(out _), "classifier", underPrefix: false, quantize: false);   // (B, T, L)
+        g.Node("Identity", [logits], output: "logits");
+        g.Output("logits", OnnxType.Float, "batch", "sequence", model.NumLabels);
+        g.Node("ArgMax", [logits], [Attr.I("axis", -1), Attr.I("keepdims", 0)], output: "predicted_class");
+        g.Output("predicted_class", OnnxType.Int64, "batch", "sequence");
+        g.Save(path, Opset, "bert_token_classifier");
+    }
+
+    private void ClassifierHead(string x, Models.ClassificationHead head, int numLabels, bool regression)
+    {
+        var cls = _g.Node("Gather", [x, _g.Initializer(_g.Name("zero_scalar"), new long[] { 0 })], [Attr.I("axis", 1)]);   // (B, H)
+        var sentence = head == Models.ClassificationHead.Pooler ? _g.Node("Tanh", [Linear(cls, "pooler.dense")]) : cls;
+        var logits = Linear(sentence, "classifier", underPrefix: false, quantize: false);                               // (B, L)
+        _g.Node("Identity", [logits], output: "logits");
+        _g.Output("logits", OnnxType.Float, "batch", numLabels);
+        _g.Node(regression ? "Identity" : "Softmax", [logits], regression ? null : [Attr.I("axis", -1)], output: "score");
+        _g.Output("score", OnnxType.Float, "batch", numLabels);
+        if (regression) return;
+        _g.Node("ArgMax", [logits], [Attr.I("axis", -1), Attr.I("keepdims", 0)], output: "predicted_class");
+        _g.Output("predicted_class", OnnxType.Int64, "batch");
+    }
+
     private void Build(EmbeddingPooling? pooling)
     {
-        foreach (var name in new[] { "input_ids", "attention_mask", "token_type_ids" })
-            _g.Input(name, OnnxType.Int64, "batch", "sequence");
-        int h = _config.HiddenSize;
-
-        // Embeddings: word + position (0..T-1) + token type, then LayerNorm.
-        var seqLen = _g.Node("Gather", [_g.Node("Shape", ["input_ids"]), _g.Initializer(_g.Name("one"), new long[] { 1 })], [Attr.I("axis", 0)]);
-        var positions = _g.Node("Range", [_g.Initializer(_g.Name("zero"), new long[] { 0 }), seqLen, _g.Initializer(_g.Name("step"), new long[] { 1 })]);
-        var x = _g.Node("Add", [
-            _g.Node("Add", [Gather("embeddings.word_embeddings.weight", "input_ids"), Gather("embeddings.position_embeddings.weight", positions)]),
-            Gather("embeddings.token_type_embeddings.weight", "token_type_ids")]);
-        x = LayerNorm(x, "embeddings.LayerNorm");
-
-        // Padding keys get -1e9 added to their scores: (1 - mask) · -1e9, shaped (B, 1, 1, T) to broadcast over heads and queries.
-        var maskFloat = _g.Node("Cast", ["attention_mask"], [Attr.I("to", (long)OnnxType.Float)]);
-        var additive = _g.Node("Mul", [_g.Node("Sub", [_g.Scalar(1f), maskFloat]), _g.Scalar(-1e9f)]);
-        additive = _g.Node("Unsqueeze", [additive, _g.Ints(1, 2)]);
-
-        for (int l = 0; l < _config.NumHiddenLayers; l++) x = Layer(x, additive, $"encoder.layer.{l}.");
+        var x = Encoder(out var maskFloat);
         _g.Node("Identity", [x], output: "last_hidden_state");
-        _g.Output("last_hidden_state", OnnxType.Float, "batch", "sequence", h);
+        _g.Output("last_hidden_state", OnnxType.Float, "batch", "sequence", _config.HiddenSize);
+        int h = _config.HiddenSize;
 
         if (pooling is { } p)
         {
@@ -75,6 +109,29 @@ internal sealed class BertOnnxExporter
             _g.Node("Identity", [pooled], output: "embedding");
             _g.Output("embedding", OnnxType.Float, "batch", h);
         }
+    }
+
+    // Inputs, embeddings and the encoder layers: the last hidden state (B, T, H); maskFloat is the attention mask as float (B, T).
+    private string Encoder(out string maskFloat)
+    {
+        foreach (var name in new[] { "input_ids", "attention_mask", "token_type_ids" })
+            _g.Input(name, OnnxType.Int64, "batch", "sequence");
+
+        // Embeddings: word + position (0..T-1) + token type, then LayerNorm.
+        var seqLen = _g.Node("Gather", [_g.Node("Shape", ["input_ids"]), _g.Initializer(_g.Name("one"), new long[] { 1 })], [Attr.I("axis", 0)]);
+        var positions = _g.Node("Range", [_g.Initializer(_g.Name("zero"), new long[] { 0 }), seqLen, _g.Initializer(_g.Name("step"), new long[] { 1 })]);
+        var x = _g.Node("Add", [
+            _g.Node("Add", [Gather("embeddings.word_embeddings.weight", "input_ids"), Gather("embeddings.position_embeddings.weight", positions)]),
+            Gather("embeddings.token_type_embeddings.weight", "token_type_ids")]);
+        x = LayerNorm(x, "embeddings.LayerNorm");
+
+        // Padding keys get -1e9 added to their scores: (1 - mask) · -1e9, shaped (B, 1, 1, T) to broadcast over heads and queries.
+        maskFloat = _g.Node("Cast", ["attention_mask"], [Attr.I("to", (long)OnnxType.Float)]);
+        var additive = _g.Node("Mul", [_g.Node("Sub", [_g.Scalar(1f), maskFloat]), _g.Scalar(-1e9f)]);
+        additive = _g.Node("Unsqueeze", [additive, _g.Ints(1, 2)]);
+
+        for (int l = 0; l < _config.NumHiddenLayers; l++) x = Layer(x, additive, $"encoder.layer.{l}.");
+        return x;
     }
 
     // One post-LN encoder layer, as BertLayer: attention block, then feed-forward block, each with residual + LayerNorm.
@@ -115,12 +172,15 @@ internal sealed class BertOnnxExporter
             [Attr.I("axis", -1), Attr.F("epsilon", (float)_config.LayerNormEps)]);
 
     // y = x Wᵀ + b. fp32: MatMul with the transposed weight. int8: y = (q(x) · W_q) · (s_x · s_w) + b.
-    private string Linear(string x, string name)
+    // underPrefix: the weight's key starts with the encoder's prefix (a task head's, e.g. "classifier.", does not).
+    private string Linear(string x, string name, bool underPrefix = true, bool quantize = true)
     {
-        var w = _weights[_prefix + name + ".weight"];   // (out, in)
-        var bias = Weight(name + ".bias");
+        string key = (underPrefix ? _prefix : "") + name;
+        var w = _weights.TryGetValue(key + ".weight", out var found) ? found
+            : throw new InvalidOperationException($"The model has no weight '{key}.weight' to export.");   // (out, in)
+        var bias = Weight(name + ".bias", underPrefix);
         long outDim = w.shape[0], inDim = w.shape[1];
-        if (!_int8)
+        if (!_int8 || !quantize)
             return _g.Node("Add", [_g.Node("MatMul", [x, _g.Initializer(name + ".weight_t", Floats(w.t()), inDim, outDim)]), bias]);
 
         var scale = w.abs().amax([1]).clamp_min(1e-12) / 127.0;                                   // (out): per output channel
@@ -132,10 +192,11 @@ internal sealed class BertOnnxExporter
         return _g.Node("Add", [_g.Node("Mul", [product, _g.Node("Mul", [q[1], ws])]), bias]);
     }
 
-    private string Weight(string name)
+    private string Weight(string name, bool underPrefix = true)
     {
-        var t = _weights.TryGetValue(_prefix + name, out var w) ? w
-            : throw new InvalidOperationException($"The model has no weight '{_prefix + name}' to export.");
+        string key = (underPrefix ? _prefix : "") + name;
+        var t = _weights.TryGetValue(key, out var w) ? w
+            : throw new InvalidOperationException($"The model has no weight '{key}' to export.");
         return _g.Initializer(name, Floats(t), t.shape);
     }
 

@@ -1,6 +1,7 @@
 using TorchSharp;
 using Microsoft.ML.Data;
 using Microsoft.ML.Runtime;
+using MLNet.Transformers.Inference;
 using MLNet.Transformers.Models;
 using MLNet.Transformers.Models.Gpt2;
 using MLNet.Transformers.Persistence;
@@ -16,8 +17,11 @@ namespace MLNet.Transformers.Transforms;
 /// <param name="ScoringStride">Sliding-window stride for texts longer than the context; null = half the context.</param>
 /// <param name="BatchSize">Windows per forward pass.</param>
 /// <param name="Device">TorchSharp device, e.g. "cpu".</param>
+/// <param name="Precision">Scoring arithmetic: fp32, or bf16 matmuls (c_attn, c_fc, c_proj) with fp32 LayerNorm/residuals/attention/LM head (models saved before it existed load as fp32).</param>
+/// <param name="LengthBucketing">When scoring an IDataView, sort each window of several batches by token count (rows come back in their original order).</param>
 public sealed record CausalLanguageModelSettings(string TextColumnName, string LogLikelihoodColumnName = "LogLikelihood",
-    string TokenCountColumnName = "TokenCount", int? ScoringStride = null, int BatchSize = 16, string Device = "cpu");
+    string TokenCountColumnName = "TokenCount", int? ScoringStride = null, int BatchSize = 16, string Device = "cpu",
+    Precision Precision = Precision.Float32, bool LengthBucketing = true);
 
 /// <summary>
 /// Scores text with a GPT-2-style causal LM as an ML.NET transformer: <c>LogLikelihood</c> = Σ ln p(token | previous tokens)
@@ -41,6 +45,7 @@ public sealed class CausalLanguageModelTransformer : CheckpointTransformer<Causa
         Tokenizer = tokenizer;
         model.to(DeviceName.Parse(settings.Device));
         model.eval();
+        ScoringPrecision.Apply(model, settings.Precision);
         scorer = new CausalLanguageModelScorer(model, tokenizer.EndOfTextId, context, stride, settings.BatchSize);
         (InputColumns, OutputColumns) = Columns(settings);
     }
@@ -86,6 +91,13 @@ public sealed class CausalLanguageModelTransformer : CheckpointTransformer<Causa
         using var use = UseModel();
         return scorer.Score(texts.Select(t => Tokenizer.Encode(t ?? "")).ToArray());
     }
+
+    /// <inheritdoc/>
+    protected internal override bool LengthBucketing => Settings.LengthBucketing;
+
+    /// <summary>Token counts: what a row costs to score (bucketing sorts by it).</summary>
+    protected internal override int[]? RowLengths(RowBatch rows) =>
+        rows.GetInput<string>(Settings.TextColumnName).Select(t => Tokenizer.Encode(t ?? "").Length).ToArray();
 
     /// <inheritdoc/>
     protected internal override void MapBatch(RowBatch batch)

@@ -1,5 +1,6 @@
 using Microsoft.ML.Data;
 using Microsoft.ML.Runtime;
+using MLNet.Transformers.Inference;
 using MLNet.Transformers.Models;
 using MLNet.Transformers.Models.Bert;
 using MLNet.Transformers.Persistence;
@@ -29,6 +30,7 @@ public sealed class QuestionAnsweringTransformer : CheckpointTransformer<Questio
         var device = DeviceName.Parse(settings.Device);
         model.to(device);
         model.eval();
+        ScoringPrecision.Apply(model, settings.Precision);
         var encoder = new QaEncoder(tokenizer, settings.MaxSequenceLength, settings.DocumentStride, settings.MaxQuestionLength);
         predictor = new QuestionAnsweringPredictor(model, encoder, settings.TopK, settings.MaxAnswerLength, settings.AllowNoAnswer, settings.BatchSize, device);
         (InputColumns, OutputColumns) = Columns(settings);
@@ -69,6 +71,17 @@ public sealed class QuestionAnsweringTransformer : CheckpointTransformer<Questio
         ArgumentNullException.ThrowIfNull(contexts);
         if (questions.Count != contexts.Count) throw new ArgumentException($"{questions.Count} questions for {contexts.Count} contexts.", nameof(contexts));
         return predictor.Predict(questions, contexts);
+    }
+
+    /// <inheritdoc/>
+    protected internal override bool LengthBucketing => Settings.LengthBucketing;
+
+    /// <summary>Characters of question + context: a cheap stand-in for the windows' token count (bucketing sorts by it).</summary>
+    protected internal override int[]? RowLengths(RowBatch rows)
+    {
+        var contexts = rows.GetInput<string>(Settings.ContextColumnName);
+        var questions = rows.GetInput<string>(Settings.QuestionColumnName);
+        return contexts.Select((c, i) => (c?.Length ?? 0) + (questions[i]?.Length ?? 0)).ToArray();
     }
 
     /// <inheritdoc/>

@@ -1,5 +1,6 @@
 using Microsoft.ML.Data;
 using Microsoft.ML.Runtime;
+using MLNet.Transformers.Inference;
 using MLNet.Transformers.Models;
 using MLNet.Transformers.Persistence;
 using MLNet.Transformers.Tokenization;
@@ -20,8 +21,11 @@ namespace MLNet.Transformers.Transforms;
 /// <param name="MaxSequenceLength">Tokens per row including special tokens, capped at the model's positions.</param>
 /// <param name="BatchSize">Rows per forward pass.</param>
 /// <param name="Device">TorchSharp device.</param>
+/// <param name="Precision">Scoring arithmetic: fp32, or bf16 matmuls with fp32 LayerNorm/residuals/softmax (models saved before it existed load as fp32).</param>
+/// <param name="LengthBucketing">When scoring an IDataView, sort each window of several batches by token count so short rows are not padded to long ones; rows come back in their original order.</param>
 public sealed record SequenceClassificationSettings(string Sentence1ColumnName, string? Sentence2ColumnName, string ScoreColumnName,
-    string? PredictedLabelColumnName, LabelClasses? Classes, ClassificationHead Head, int MaxSequenceLength, int BatchSize, string Device = "cpu")
+    string? PredictedLabelColumnName, LabelClasses? Classes, ClassificationHead Head, int MaxSequenceLength, int BatchSize, string Device = "cpu",
+    Precision Precision = Precision.Float32, bool LengthBucketing = true)
 {
     /// <summary>True for a one-output regression head (sentence similarity).</summary>
     public bool IsRegression => Classes is null;
@@ -53,6 +57,7 @@ public sealed class SequenceClassificationTransformer : CheckpointTransformer<Se
         device = DeviceName.Parse(settings.Device);
         model.to(device);
         model.eval();
+        ScoringPrecision.Apply(model, settings.Precision);
         (InputColumns, OutputColumns) = Columns(Settings);
     }
 
@@ -113,11 +118,40 @@ public sealed class SequenceClassificationTransformer : CheckpointTransformer<Se
         return Enumerable.Range(0, texts.Count).Select(i => values.AsSpan(i * n, n).ToArray()).ToArray();
     }
 
+    /// <inheritdoc/>
+    protected internal override bool LengthBucketing => Settings.LengthBucketing;
+
+    /// <summary>Token counts after truncation: what a row costs to encode (bucketing sorts by it).</summary>
+    protected internal override int[]? RowLengths(RowBatch rows)
+    {
+        var first = rows.GetInput<string>(Settings.Sentence1ColumnName).Select(t => t ?? "").ToArray();
+        var second = Settings.Sentence2ColumnName is null ? null : rows.GetInput<string>(Settings.Sentence2ColumnName).Select(t => t ?? "").ToArray();
+        return tokenizer.EncodeBatch(first, second, Settings.MaxSequenceLength).Encodings.Select(e => e.Length).ToArray();
+    }
+
     private static int ArgMax(float[] values)
     {
         int best = 0;
         for (int i = 1; i < values.Length; i++) if (values[i] > values[best]) best = i;
         return best;
+    }
+
+    /// <summary>
+    /// Writes the classifier as an ONNX model of standard operators (opset 17) for ONNX Runtime or
+    /// <c>mlContext.Transforms.ApplyOnnxModel</c>: inputs <c>input_ids</c>, <c>attention_mask</c>, <c>token_type_ids</c>
+    /// (int64 [batch, sequence], as <c>TokenizeForTransformer</c> produces) → <c>logits</c> [batch, labels], <c>score</c>
+    /// [batch, labels] (this transformer's Score: softmax probabilities, or the raw output for regression) and, for
+    /// classification, <c>predicted_class</c> [batch] (int64 argmax, 0-based: key value − 1). With <paramref name="quantizeInt8"/>
+    /// the encoder's linear layers are dynamically quantized (int8 weights, per-output-channel scales). A bf16 transformer
+    /// exports its bf16-rounded weights as fp32. BERT checkpoints only (RoBERTa/DistilBERT heads: not yet).
+    /// </summary>
+    public void ExportOnnx(string path, bool quantizeInt8 = false)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        using var use = UseModel();
+        if (model is not Models.Bert.BertForSequenceClassification bert)
+            throw new InvalidOperationException($"ExportOnnx supports BERT classifiers; this transformer holds a {model.GetType().Name}.");
+        Onnx.BertOnnxExporter.ExportSequenceClassifier(bert, path, Settings.IsRegression, quantizeInt8);
     }
 
     /// <summary>

@@ -2,6 +2,7 @@ using TorchSharp;
 using Microsoft.ML.Data;
 using Microsoft.ML.Runtime;
 using MLNet.Transformers.Generation;
+using MLNet.Transformers.Inference;
 using MLNet.Transformers.Models;
 using MLNet.Transformers.Models.Gpt2;
 using MLNet.Transformers.Persistence;
@@ -33,6 +34,7 @@ public sealed class TextGenerationTransformer : CheckpointTransformer<TextGenera
         Tokenizer = tokenizer;
         model.to(DeviceName.Parse(settings.Options.Device));
         model.eval();
+        ScoringPrecision.Apply(model, settings.Options.Precision);
         (InputColumns, OutputColumns) = Columns(settings.OutputColumnName, settings.InputColumnName, settings.Options);
     }
 
@@ -86,6 +88,13 @@ public sealed class TextGenerationTransformer : CheckpointTransformer<TextGenera
             results[i] = (Tokenizer.Decode(generated[i].Where(id => id != eos)), generated[i]);
         return results;
     }
+
+    /// <inheritdoc/>
+    protected internal override bool LengthBucketing => Settings.Options.LengthBucketing;
+
+    /// <summary>Prompt token counts: batches of similar prompts pad less (a prompt's output does not depend on its batch).</summary>
+    protected internal override int[]? RowLengths(RowBatch rows) =>
+        rows.GetInput<string>(Settings.InputColumnName).Select(p => Tokenizer.Encode(p ?? "").Length).ToArray();
 
     /// <inheritdoc/>
     protected internal override void MapBatch(RowBatch batch)

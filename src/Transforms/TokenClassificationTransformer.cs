@@ -1,5 +1,6 @@
 using Microsoft.ML.Data;
 using Microsoft.ML.Runtime;
+using MLNet.Transformers.Inference;
 using MLNet.Transformers.Models;
 using MLNet.Transformers.Persistence;
 using MLNet.Transformers.Tokenization;
@@ -17,8 +18,10 @@ namespace MLNet.Transformers.Transforms;
 /// <param name="MaxSequenceLength">Tokens per window including [CLS]/[SEP], capped at the model's positions.</param>
 /// <param name="BatchSize">Rows per forward pass.</param>
 /// <param name="Device">TorchSharp device.</param>
+/// <param name="Precision">Scoring arithmetic: fp32, or bf16 matmuls with fp32 LayerNorm/residuals/softmax (models saved before it existed load as fp32).</param>
+/// <param name="LengthBucketing">When scoring an IDataView, sort each window of several batches by token count (rows come back in their original order).</param>
 public sealed record TokenClassificationSettings(string Sentence1ColumnName, string OutputColumnName, LabelClasses Classes,
-    int MaxSequenceLength, int BatchSize, string Device = "cpu");
+    int MaxSequenceLength, int BatchSize, string Device = "cpu", Precision Precision = Precision.Float32, bool LengthBucketing = true);
 
 /// <summary>
 /// A fine-tuned (or loaded) encoder with a per-token head, as an ML.NET transformer for named-entity recognition or
@@ -42,6 +45,7 @@ public sealed class TokenClassificationTransformer : CheckpointTransformer<Token
         device = DeviceName.Parse(settings.Device);
         model.to(device);
         model.eval();
+        ScoringPrecision.Apply(model, settings.Precision);
         (InputColumns, OutputColumns) = Columns(Settings);
     }
 
@@ -62,6 +66,16 @@ public sealed class TokenClassificationTransformer : CheckpointTransformer<Token
     /// <inheritdoc/>
     protected internal override void MapBatch(RowBatch batch) =>
         batch.SetOutput(Settings.OutputColumnName, Predict(batch.GetInput<string>(Settings.Sentence1ColumnName)));
+
+    /// <inheritdoc/>
+    protected internal override bool LengthBucketing => Settings.LengthBucketing;
+
+    /// <summary>WordPiece count of each sentence's words (capped at one window): what a row costs to encode (bucketing sorts by it).</summary>
+    protected internal override int[]? RowLengths(RowBatch rows)
+    {
+        var texts = rows.GetInput<string>(Settings.Sentence1ColumnName).Select(s => string.Join(' ', WordWindows.Words(s ?? ""))).ToArray();
+        return tokenizer.EncodeBatch(texts, null, Settings.MaxSequenceLength).Encodings.Select(e => e.Length).ToArray();
+    }
 
     /// <summary>Tags sentences directly: per sentence one key (class index + 1) per word (null counts as empty: no words).</summary>
     public uint[][] Predict(IReadOnlyList<string?> sentences)
@@ -89,6 +103,22 @@ public sealed class TokenClassificationTransformer : CheckpointTransformer<Token
                 result[row][window.FirstWord + w] = (uint)(predicted[(long)i * encoded.SequenceLength + Math.Max(first[w], 0)] + 1); // no piece: read at [CLS]
         }
         return result;
+    }
+
+    /// <summary>
+    /// Writes the tagger as an ONNX model of standard operators (opset 17): inputs <c>input_ids</c>, <c>attention_mask</c>,
+    /// <c>token_type_ids</c> (int64 [batch, sequence]) → per-token <c>logits</c> [batch, sequence, labels] and
+    /// <c>predicted_class</c> [batch, sequence] (int64 argmax, 0-based: key value − 1). The graph tags WordPieces: picking each
+    /// word's first piece (what <see cref="Predict"/> returns) is left to the caller. With <paramref name="quantizeInt8"/>
+    /// the encoder's linear layers are dynamically quantized. BERT checkpoints only.
+    /// </summary>
+    public void ExportOnnx(string path, bool quantizeInt8 = false)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        using var use = UseModel();
+        if (model is not Models.Bert.BertForTokenClassification bert)
+            throw new InvalidOperationException($"ExportOnnx supports BERT taggers; this transformer holds a {model.GetType().Name}.");
+        Onnx.BertOnnxExporter.ExportTokenClassifier(bert, path, quantizeInt8);
     }
 
     /// <summary>Writes HF layout: config.json (<c>BertForTokenClassification</c>, id2label/label2id from the key values), weights and tokenizer files.</summary>

@@ -51,12 +51,12 @@ public sealed class ServingPipelineTests
     }
 
     /// <summary>The serving pipeline: ours-tokenize → ApplyOnnxModel (our export), one row per ONNX Runtime call.</summary>
-    internal static ITransformer ServingPipeline(MLContext ml, IDataView data, string onnxPath, string vocabularyDirectory, int maxLength)
+    internal static ITransformer ServingPipeline(MLContext ml, IDataView data, string onnxPath, string vocabularyDirectory, int maxLength, string[]? outputs = null)
     {
         string[] inputs = ["input_ids", "attention_mask", "token_type_ids"];
         var shapes = inputs.ToDictionary(n => n, _ => new[] { 1, maxLength });
         return ml.Transforms.Text.TokenizeForTransformer(vocabularyDirectory, "Text", maxSequenceLength: maxLength)
-            .Append(ml.Transforms.ApplyOnnxModel(["embedding"], inputs, onnxPath, shapes, gpuDeviceId: null, fallbackToCpu: false, recursionLimit: 100))
+            .Append(ml.Transforms.ApplyOnnxModel(outputs ?? ["embedding"], inputs, onnxPath, shapes, gpuDeviceId: null, fallbackToCpu: false, recursionLimit: 100))
             .Fit(data);
     }
 
@@ -90,7 +90,7 @@ public sealed class ServingPipelineTests
     }
 
     // test/MLNet.Transformers.OnnxServing is built beside this project (not copied here: its folder has no libtorch).
-    private static string[] RunServingProcess(string[] arguments)
+    internal static string[] RunServingProcess(string[] arguments)
     {
         string dll = Path.GetFullPath(AppContext.BaseDirectory.Replace("MLNet.Transformers.Tests", "MLNet.Transformers.OnnxServing"))
             + "MLNet.Transformers.OnnxServing.dll";
