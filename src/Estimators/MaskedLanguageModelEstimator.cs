@@ -16,7 +16,8 @@ namespace MLNet.Transformers.Estimators;
 /// <summary>
 /// Pretrains (or continues pretraining) a BERT encoder on raw text with masked-LM and optionally next-sentence prediction,
 /// and returns a fill-mask <see cref="FillMaskTransformer"/> whose <see cref="FillMaskTransformer.SaveCheckpoint"/> writes an HF
-/// <c>BertForPreTraining</c> checkpoint for fine-tuning. Use it through <c>mlContext.Transforms.Text.PretrainMaskedLanguageModel</c>.
+/// <c>BertForPreTraining</c> checkpoint for fine-tuning. With <c>MaxEpochs = 0</c> it loads the masked-LM of a BERT, RoBERTa
+/// or DistilBERT checkpoint for fill-mask. Use it through <c>mlContext.Transforms.Text.PretrainMaskedLanguageModel</c>.
 /// </summary>
 public sealed class MaskedLanguageModelEstimator : IEstimator<FillMaskTransformer>
 {
@@ -65,6 +66,14 @@ public sealed class MaskedLanguageModelEstimator : IEstimator<FillMaskTransforme
         manual_seed(seed);
         bool trains = options.MaxEpochs > 0 && options.Training.MaxSteps is not 0;
         using var channel = env.Start("PretrainMaskedLanguageModel");
+        if (options.CheckpointDirectory is { } directory && EncoderCheckpoint.ReadInfo(directory).ModelType is var modelType and not "bert")
+        {
+            // RoBERTa and DistilBERT masked-LMs load for fill-mask as they are; pretraining them further is BERT-only for now.
+            if (trains)
+                throw new NotSupportedException($"Checkpoint '{directory}' has model_type '{modelType}': continuing masked-LM pretraining is supported " +
+                    "for model_type 'bert' only. Set MaxEpochs = 0 to use its masked-LM for fill-mask, or fine-tune it with a task trainer.");
+            return FillMaskTransformer.FromCheckpoint(Settings, directory);
+        }
 
         var texts = ReadTexts(input, options.TextColumnName);
         var tokenizer = CreateTokenizer(texts, channel);

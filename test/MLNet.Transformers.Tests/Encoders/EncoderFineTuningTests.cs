@@ -46,7 +46,7 @@ public sealed class EncoderFineTuningTests
     [ClassCleanup]
     public static void Remove() { roberta.Dispose(); distilbert.Dispose(); }
 
-    private static string Folder(EncoderFixture f, string kind)
+    internal static string Folder(EncoderFixture f, string kind)
     {
         var dir = f.Write(kind, withPooler: kind == "Pretrained", id2label: kind == "SequenceClassification" ? Labels : null);
         if (f.ModelType == "roberta") RobertaVocabulary.WriteTo(dir);
