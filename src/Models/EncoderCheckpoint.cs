@@ -127,11 +127,15 @@ public static class EncoderCheckpoint
         }
     }
 
-    /// <summary>The masked-LM of a RoBERTa or DistilBERT checkpoint (HF <c>AutoModelForMaskedLM</c>); BERT's goes through <see cref="BertCheckpoint.LoadForPreTraining"/>.</summary>
-    public static IMaskedLanguageModel LoadForMaskedLM(string directory) => ReadInfo(directory).ModelType switch
+    /// <summary>
+    /// The masked-LM of a RoBERTa or DistilBERT checkpoint (HF <c>AutoModelForMaskedLM</c>); BERT's goes through
+    /// <see cref="BertCheckpoint.LoadForPreTraining"/>. The head must be stored unless <paramref name="allowFreshHead"/>
+    /// (continuing pretraining from an encoder-only checkpoint). The returned object is an <see cref="nn.Module"/> too.
+    /// </summary>
+    public static IMaskedLanguageModel LoadForMaskedLM(string directory, bool allowFreshHead = false) => ReadInfo(directory).ModelType switch
     {
-        "roberta" => RobertaCheckpoint.LoadForMaskedLM(directory),
-        "distilbert" => DistilBertCheckpoint.LoadForMaskedLM(directory),
+        "roberta" => RobertaCheckpoint.LoadForMaskedLM(directory, allowFreshHead),
+        "distilbert" => DistilBertCheckpoint.LoadForMaskedLM(directory, allowFreshHead),
         var other => throw Unsupported(directory, other),
     };
 

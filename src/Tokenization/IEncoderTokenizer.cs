@@ -18,6 +18,9 @@ public interface IEncoderTokenizer
     /// <summary>Id of the padding token ([PAD], &lt;pad&gt;).</summary>
     int PadTokenId { get; }
 
+    /// <summary>Id of the unknown token ([UNK], &lt;unk&gt;).</summary>
+    int UnkTokenId { get; }
+
     /// <summary>Id of the mask token ([MASK], &lt;mask&gt;) that fill-mask fills.</summary>
     int MaskTokenId { get; }
 

@@ -137,15 +137,50 @@ public sealed class EncoderFillMaskTests
     [TestMethod]
     [DataRow("roberta")]
     [DataRow("distilbert")]
-    public void ContinuingPretraining_IsAClearErrorNamingTheModelType(string family)
+    public void ContinuingPretraining_WithNextSentencePrediction_IsAClearErrorNamingTheModelType(string family)
     {
         var ml = new MLContext(seed: 1);
         var data = ml.Data.LoadFromEnumerable(Texts(family).Select(t => new Row { Text = t }));
-        var e = Assert.Throws<NotSupportedException>(() => ml.Transforms.Text.PretrainMaskedLanguageModel(new MaskedLanguageModelOptions
+        var e = Assert.Throws<ArgumentException>(() => ml.Transforms.Text.PretrainMaskedLanguageModel(new MaskedLanguageModelOptions
         {
             CheckpointDirectory = EncoderFineTuningTests.Folder(family == "roberta" ? roberta : distilbert, "MaskedLM"), MaxEpochs = 1,
         }).Fit(data));
         StringAssert.Contains(e.Message, $"'{family}'");
+        StringAssert.Contains(e.Message, "NextSentencePrediction = false");
+    }
+
+    [TestMethod]
+    [DataRow("roberta")]
+    [DataRow("distilbert")]
+    public void ContinuedPretraining_LowersTheMaskedLMLoss_AndSavesTheFamilysLayout(string family)
+    {
+        using var threads = new FineTuning.SingleThreadedTorch();
+        var f = family == "roberta" ? roberta : distilbert;
+        string[] sentences = ["the cat sat on the mat .", "the dog sat on the log .", "a bird sang in the tree .", "the sun is hot and the sky is blue ."];
+        var corpus = Enumerable.Range(0, 96).Select(i => new Row { Text = sentences[i % sentences.Length] }).ToArray();
+        var ml = new MLContext(seed: 1);
+        var data = ml.Data.LoadFromEnumerable(corpus);
+        var estimator = ml.Transforms.Text.PretrainMaskedLanguageModel(new MaskedLanguageModelOptions
+        {
+            CheckpointDirectory = EncoderFineTuningTests.Folder(f, "MaskedLM"), NextSentencePrediction = false, MaxSequenceLength = 16,
+            MaxEpochs = 12, BatchSize = 16, ValidationFraction = 0, TopK = 3,
+            Training = new MLNet.Transformers.Training.TrainerOptions { LearningRate = 5e-3 },
+        });
+        using var fillMask = estimator.Fit(data);
+        var losses = estimator.LastTrainingResult!.LossHistory;
+        Console.WriteLine($"{family}: {losses.Count} steps, loss {string.Join(" ", losses.Select(l => l.ToString("F2")))}");
+        double last = losses.Skip(losses.Count - 4).Average();
+        Assert.IsTrue(last < losses.Take(4).Average() / 2, $"{family}: loss {losses[0]:F3} → {losses[^1]:F3}");
+        Assert.IsTrue(last < Math.Log(fillMask.Tokenizer.VocabularySize) - 1, $"{family}: final loss {last:F3} should be well below the uniform guess ln V");
+
+        string mask = family == "roberta" ? "<mask>" : "[MASK]";
+        var probe = ml.Data.LoadFromEnumerable(new[] { new Row { Text = $"the cat sat on the {mask} ." } });
+        var expected = Run(fillMask, probe);
+        using var saved = new TempDirectory();
+        fillMask.SaveCheckpoint(saved.Path);
+        StringAssert.Contains(File.ReadAllText(saved.File("config.json")), family == "roberta" ? "RobertaForMaskedLM" : "DistilBertForMaskedLM");
+        using var reloaded = FillMask(ml, saved.Path, probe, topK: 3);
+        AssertSame(expected, Run(reloaded, probe), "after SaveCheckpoint");
     }
 
     [TestMethod]
