@@ -91,12 +91,11 @@ AnsiConsole.MarkupLine($"checkpoint saved to [bold]{output}[/] (HF BertForPreTra
 // "Before": the same architecture and vocabulary with HF's random initialisation, loaded for fill-mask with MaxEpochs = 0.
 var random = Path.Combine(output, "random-init");
 TorchSharp.torch.manual_seed(1);
-using (var init = new BertForPreTraining(model.Model.Config, withNextSentencePrediction: true))
+using (var init = new BertForPreTraining(BertCheckpoint.ReadConfig(output), withNextSentencePrediction: true))
 {
     BertInitializer.Initialize(init, init.Config);
     BertCheckpoint.Save(init, init.Config, random, "BertForPreTraining");
-    model.Tokenizer.SaveVocabulary(Path.Combine(random, "vocab.txt"));
-    model.Tokenizer.SaveConfig(Path.Combine(random, "tokenizer_config.json"));
+    model.Tokenizer.SaveTo(random);
 }
 using var before = ml.Transforms.Text.PretrainMaskedLanguageModel(new MaskedLanguageModelOptions { CheckpointDirectory = random, MaxEpochs = 0 }).Fit(corpus);
 string Top(FillMaskResult r) => string.Join(", ", r.Tokens.Zip(r.Scores, (t, p) => $"{t} {p:P0}"));

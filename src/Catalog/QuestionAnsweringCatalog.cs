@@ -8,14 +8,14 @@ namespace MLNet.Transformers;
 public static class QuestionAnsweringCatalog
 {
     /// <summary>
-    /// Fine-tunes a BERT-family checkpoint for extractive question answering (ML.NET's <c>QuestionAnswer</c> with any checkpoint,
+    /// Fine-tunes a BERT, RoBERTa or DistilBERT checkpoint for extractive question answering (ML.NET's <c>QuestionAnswer</c> with any checkpoint,
     /// contexts of any length read in overlapping windows, exact character spans of the original text).
     /// Input columns: context and question (<see cref="string"/>); for training also the answer text (<see cref="string"/>, "" = no answer)
     /// and its character index in the context (<see cref="int"/>). Output columns: the answer column (text vector: top-k distinct answers,
     /// best first) and the score column (float vector: p_start·p_end of each).
     /// </summary>
     /// <param name="catalog">The multiclass trainers catalog.</param>
-    /// <param name="checkpointDirectory">Folder with config.json, model.safetensors and vocab.txt.</param>
+    /// <param name="checkpointDirectory">Folder with config.json (model_type bert, roberta or distilbert), model.safetensors and the tokenizer files (vocab.txt, or vocab.json + merges.txt).</param>
     /// <param name="contextColumnName">Input: the paragraph.</param>
     /// <param name="questionColumnName">Input: the question.</param>
     /// <param name="trainingAnswerColumnName">Training input: the answer text, equal to the context's text at the answer index.</param>

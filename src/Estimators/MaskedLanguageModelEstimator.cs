@@ -16,7 +16,9 @@ namespace MLNet.Transformers.Estimators;
 /// <summary>
 /// Pretrains (or continues pretraining) a BERT encoder on raw text with masked-LM and optionally next-sentence prediction,
 /// and returns a fill-mask <see cref="FillMaskTransformer"/> whose <see cref="FillMaskTransformer.SaveCheckpoint"/> writes an HF
-/// <c>BertForPreTraining</c> checkpoint for fine-tuning. Use it through <c>mlContext.Transforms.Text.PretrainMaskedLanguageModel</c>.
+/// <c>BertForPreTraining</c> checkpoint for fine-tuning. From a RoBERTa or DistilBERT checkpoint it continues masked-LM
+/// pretraining (no next-sentence objective) and saves <c>RobertaForMaskedLM</c> / <c>DistilBertForMaskedLM</c>; with
+/// <c>MaxEpochs = 0</c> it loads the masked-LM of any of the three for fill-mask. Use it through <c>mlContext.Transforms.Text.PretrainMaskedLanguageModel</c>.
 /// </summary>
 public sealed class MaskedLanguageModelEstimator : IEstimator<FillMaskTransformer>
 {
@@ -65,13 +67,24 @@ public sealed class MaskedLanguageModelEstimator : IEstimator<FillMaskTransforme
         manual_seed(seed);
         bool trains = options.MaxEpochs > 0 && options.Training.MaxSteps is not 0;
         using var channel = env.Start("PretrainMaskedLanguageModel");
+        if (options.CheckpointDirectory is { } directory && EncoderCheckpoint.ReadInfo(directory).ModelType is var modelType and not "bert")
+            return trains ? ContinuePretraining(directory, modelType, input, seed, channel) : FillMaskTransformer.FromCheckpoint(Settings, directory);
 
         var texts = ReadTexts(input, options.TextColumnName);
         var tokenizer = CreateTokenizer(texts, channel);
         var model = CreateModel(tokenizer, trains);
         try
         {
-            if (trains) Train(model, tokenizer, texts, seed, channel);
+            if (trains)
+            {
+                var special = new SpecialTokenIds(tokenizer.PadTokenId, tokenizer.UnkTokenId, tokenizer.ClsTokenId, tokenizer.SepTokenId, tokenizer.MaskTokenId, tokenizer.VocabularySize);
+                Func<int, bool>? continuation = options.WholeWordMasking ? id => tokenizer.IdToToken(id).StartsWith("##", StringComparison.Ordinal) : null;
+                Train(model, (ids, types, mask, chosen) =>
+                {
+                    var output = model.forward(ids, types, mask, chosen);
+                    return (output.PredictionLogits, output.SeqRelationshipLogits);
+                }, tokenizer, special, continuation, texts, seed, channel);
+            }
             return new FillMaskTransformer(Settings, model, tokenizer);
         }
         catch
@@ -111,7 +124,37 @@ public sealed class MaskedLanguageModelEstimator : IEstimator<FillMaskTransforme
         return ModuleDisposal.Build(() => new BertForPreTraining(config, options.NextSentencePrediction), model => BertInitializer.Initialize(model, config));
     }
 
-    private void Train(BertForPreTraining model, BertWordPieceTokenizer tokenizer, IReadOnlyList<string> texts, int seed, IChannel channel)
+    // Masked-LM pretraining continued from a RoBERTa or DistilBERT checkpoint: the family's tokenizer and special tokens
+    // (<s> </s> <pad> <unk> <mask> for RoBERTa), sequences packed as <s> A </s> / [CLS] A [SEP], no next-sentence objective.
+    private FillMaskTransformer ContinuePretraining(string directory, string modelType, IDataView input, int seed, IChannel channel)
+    {
+        if (options.NextSentencePrediction)
+            throw new ArgumentException($"Checkpoint '{directory}' has model_type '{modelType}', which has no next-sentence head: set NextSentencePrediction = false to continue its masked-LM pretraining.", nameof(options));
+        if (options.WholeWordMasking && modelType != "distilbert")
+            throw new NotSupportedException($"WholeWordMasking needs WordPiece's \"##\" continuation pieces; model_type '{modelType}' uses byte-level BPE. Set WholeWordMasking = false.");
+        var texts = ReadTexts(input, options.TextColumnName);
+        var tokenizer = EncoderCheckpoint.LoadTokenizer(directory);   // checked against vocab_size before weights are allocated
+        var masked = EncoderCheckpoint.LoadForMaskedLM(directory, allowFreshHead: true);
+        var model = (nn.Module)masked;
+        try
+        {
+            if (options.MaxSequenceLength > masked.MaxPositions)
+                throw new ArgumentOutOfRangeException(nameof(options), options.MaxSequenceLength, $"MaxSequenceLength must not exceed the {masked.MaxPositions} tokens model_type '{modelType}' has positions for.");
+            var pair = tokenizer.PairTemplate;   // [CLS]/<s> first, [SEP]/</s> last
+            var special = new SpecialTokenIds(tokenizer.PadTokenId, tokenizer.UnkTokenId, pair.Start[0], pair.End[0], tokenizer.MaskTokenId, tokenizer.VocabularySize);
+            Func<int, bool>? continuation = options.WholeWordMasking ? id => tokenizer.IdToToken(id).StartsWith("##", StringComparison.Ordinal) : null;
+            Train(model, (ids, types, mask, chosen) => (masked.forward(ids, types, mask, chosen), null), tokenizer, special, continuation, texts, seed, channel);
+            return new FillMaskTransformer(Settings, model, masked, tokenizer);
+        }
+        catch
+        {
+            model.DisposeWithWeights();
+            throw;
+        }
+    }
+
+    private void Train(nn.Module model, PretrainingForward forward, IEncoderTokenizer tokenizer, SpecialTokenIds special, Func<int, bool>? continuation,
+        IReadOnlyList<string> texts, int seed, IChannel channel)
     {
         var device = Models.DeviceName.Parse(options.Device);
         var corpusOptions = new PretrainingCorpusOptions { RowFormat = options.RowFormat };
@@ -128,7 +171,6 @@ public sealed class MaskedLanguageModelEstimator : IEstimator<FillMaskTransforme
             trainDocs = shuffled.Skip(n).ToList();
         }
 
-        var special = new SpecialTokenIds(tokenizer.PadTokenId, tokenizer.UnkTokenId, tokenizer.ClsTokenId, tokenizer.SepTokenId, tokenizer.MaskTokenId, tokenizer.VocabularySize);
         var trainInstances = BuildInstances(trainDocs, tokenizer, special, random);
         var validInstances = validDocs.Count == 0 ? [] : BuildInstances(validDocs, tokenizer, special, new Random(seed + 1));
         if (trainInstances.Count == 0)
@@ -142,14 +184,13 @@ public sealed class MaskedLanguageModelEstimator : IEstimator<FillMaskTransforme
             RandomTokenFraction = options.RandomTokenFraction,
             WholeWordMasking = options.WholeWordMasking,
         });
-        Func<int, bool>? continuation = options.WholeWordMasking ? id => tokenizer.IdToToken(id).StartsWith("##", StringComparison.Ordinal) : null;
         model.to(device);
-        var task = new MaskedLanguageModelTask(model, trainInstances, validInstances, special, masker, continuation, options.BatchSize, device, seed);
+        var task = new MaskedLanguageModelTask(forward, trainInstances, validInstances, special, masker, continuation, options.BatchSize, device, seed);
         LastTrainingResult = Trainer.Run(model, task, options.Training, options.MaxEpochs, seed, message => channel.Info(message));
         LastValidationMetrics = task.LastValidationMetrics;
     }
 
-    private List<PretrainingInstance> BuildInstances(IReadOnlyList<CorpusDocument> documents, BertWordPieceTokenizer tokenizer, SpecialTokenIds special, Random random)
+    private List<PretrainingInstance> BuildInstances(IReadOnlyList<CorpusDocument> documents, IEncoderTokenizer tokenizer, SpecialTokenIds special, Random random)
     {
         var tokenized = documents
             .Select(d => (IReadOnlyList<int[]>)d.Sentences.Select(s => tokenizer.Tokenize(s)).Where(ids => ids.Length > 0).ToList())

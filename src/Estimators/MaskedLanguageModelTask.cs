@@ -1,19 +1,22 @@
-using MLNet.Transformers.Models.Bert;
 using MLNet.Transformers.Training;
 using MLNet.Transformers.Training.Pretraining;
 using static TorchSharp.torch;
 
 namespace MLNet.Transformers.Estimators;
 
+/// <summary>One pretraining forward: (B, T) ids, segment ids, mask and the chosen positions → (N, V) masked-LM logits at the
+/// chosen positions and, for BERT with its NSP head, (B, 2) next-sentence logits.</summary>
+internal delegate (Tensor MaskedLanguageModel, Tensor? NextSentence) PretrainingForward(Tensor inputIds, Tensor tokenTypeIds, Tensor attentionMask, Tensor chosen);
+
 /// <summary>
-/// The BERT pretraining objective for the shared training loop: masked-LM cross-entropy averaged over the chosen
-/// positions only, plus next-sentence cross-entropy on the pooled [CLS] when the model has the NSP head.
+/// The masked-LM pretraining objective for the shared training loop (any encoder family): masked-LM cross-entropy averaged
+/// over the chosen positions only, plus next-sentence cross-entropy on the pooled [CLS] when the model has BERT's NSP head.
 /// Masks are drawn per batch (dynamic masking) from an RNG seeded by a stable mix of (seed, epoch, batch), so a run
 /// resumed in another process sees the same batches and masks as an uninterrupted one.
 /// </summary>
 internal sealed class MaskedLanguageModelTask : ITrainingTask<PretrainingBatch>
 {
-    private readonly BertForPreTraining model;
+    private readonly PretrainingForward model;
     private readonly IReadOnlyList<PretrainingInstance> training;
     private readonly IReadOnlyList<PretrainingInstance> validation;
     private readonly SpecialTokenIds specialIds;
@@ -23,7 +26,7 @@ internal sealed class MaskedLanguageModelTask : ITrainingTask<PretrainingBatch>
     private readonly Device device;
     private readonly int validationSeed;
 
-    public MaskedLanguageModelTask(BertForPreTraining model, IReadOnlyList<PretrainingInstance> training, IReadOnlyList<PretrainingInstance> validation,
+    public MaskedLanguageModelTask(PretrainingForward model, IReadOnlyList<PretrainingInstance> training, IReadOnlyList<PretrainingInstance> validation,
         SpecialTokenIds specialIds, MaskedLanguageModelMasker masker, Func<int, bool>? isContinuationPiece, int batchSize, Device device, int seed)
     {
         this.model = model;
@@ -57,12 +60,12 @@ internal sealed class MaskedLanguageModelTask : ITrainingTask<PretrainingBatch>
     {
         using var scope = NewDisposeScope();
         var chosen = batch.Labels.ne(MaskedLanguageModelMasker.IgnoreIndex);                    // (B, T)
-        var output = model.forward(batch.InputIds, batch.TokenTypeIds, batch.AttentionMask, chosen);
+        var output = model(batch.InputIds, batch.TokenTypeIds, batch.AttentionMask, chosen);
         // Cross-entropy in float32 even when the model computes in bf16; mean over the chosen positions only.
         var loss = chosen.any().item<bool>()
-            ? nn.functional.cross_entropy(output.PredictionLogits.to(ScalarType.Float32), batch.Labels[chosen])
+            ? nn.functional.cross_entropy(output.MaskedLanguageModel.to(ScalarType.Float32), batch.Labels[chosen])
             : zeros(1, device: batch.InputIds.device).sum();
-        if (output.SeqRelationshipLogits is { } nsp && batch.NextSentenceLabels is { } nspLabels)
+        if (output.NextSentence is { } nsp && batch.NextSentenceLabels is { } nspLabels)
             loss = loss + nn.functional.cross_entropy(nsp.to(ScalarType.Float32), nspLabels, ignore_index: MaskedLanguageModelMasker.IgnoreIndex);
         return loss.MoveToOuterDisposeScope();
     }
@@ -79,9 +82,9 @@ internal sealed class MaskedLanguageModelTask : ITrainingTask<PretrainingBatch>
             using var scope = NewDisposeScope();
             using var batch = PretrainingBatch.Create(rows, specialIds, masker, random, isContinuationPiece, device: device);
             var chosen = batch.Labels.ne(MaskedLanguageModelMasker.IgnoreIndex);
-            var output = model.forward(batch.InputIds, batch.TokenTypeIds, batch.AttentionMask, chosen);
-            metrics.AddMaskedLanguageModel(output.PredictionLogits.to(ScalarType.Float32), batch.Labels[chosen]);
-            if (output.SeqRelationshipLogits is { } nsp && batch.NextSentenceLabels is { } nspLabels)
+            var output = model(batch.InputIds, batch.TokenTypeIds, batch.AttentionMask, chosen);
+            metrics.AddMaskedLanguageModel(output.MaskedLanguageModel.to(ScalarType.Float32), batch.Labels[chosen]);
+            if (output.NextSentence is { } nsp && batch.NextSentenceLabels is { } nspLabels)
                 metrics.AddNextSentence(nsp, nspLabels);
         }
         LastValidationMetrics = metrics;

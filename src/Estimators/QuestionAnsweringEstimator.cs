@@ -1,7 +1,7 @@
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Runtime;
-using MLNet.Transformers.Models.Bert;
+using MLNet.Transformers.Models;
 using MLNet.Transformers.Tokenization;
 using MLNet.Transformers.Training;
 using MLNet.Transformers.Transforms;
@@ -12,8 +12,9 @@ using static TorchSharp.torch;
 namespace MLNet.Transformers.Estimators;
 
 /// <summary>
-/// Fine-tunes a BERT-family checkpoint for extractive question answering (HF <c>BertForQuestionAnswering</c>: start and end
-/// vectors over the tokens of <c>[CLS] question [SEP] context [SEP]</c> windows) and returns a <see cref="QuestionAnsweringTransformer"/>.
+/// Fine-tunes a BERT, RoBERTa or DistilBERT checkpoint (chosen by config.json's model_type) for extractive question answering
+/// (HF <c>…ForQuestionAnswering</c>: start and end vectors over the tokens of <c>[CLS] question [SEP] context [SEP]</c> windows,
+/// RoBERTa <c>&lt;s&gt; question &lt;/s&gt;&lt;/s&gt; context &lt;/s&gt;</c>) and returns a <see cref="QuestionAnsweringTransformer"/>.
 /// Use it through <c>mlContext.MulticlassClassification.Trainers.QuestionAnswer</c>.
 /// </summary>
 public sealed class QuestionAnsweringEstimator : IEstimator<QuestionAnsweringTransformer>
@@ -49,7 +50,7 @@ public sealed class QuestionAnsweringEstimator : IEstimator<QuestionAnsweringTra
     /// <summary>Output schema: the input plus Answer (text vector), Score (float vector) and, if asked, AnswerStart (int vector).</summary>
     public SchemaShape GetOutputSchema(SchemaShape inputSchema)
     {
-        var (inputs, outputs) = QuestionAnsweringTransformer.Columns(Settings(maxSequenceLength: 384, maxPositions: 512));
+        var (inputs, outputs) = QuestionAnsweringTransformer.Columns(Settings(maxSequenceLength: 384, maxPositions: 512, specialTokens: 3));
         // The training columns are only read (and so only required) when the estimator trains.
         var required = Trains
             ? inputs.Append(new InputColumnSpec(options.TrainingAnswerColumnName, TextDataViewType.Instance))
@@ -67,15 +68,14 @@ public sealed class QuestionAnsweringEstimator : IEstimator<QuestionAnsweringTra
         manual_seed(seed);
         using var channel = env.Start("QuestionAnswer");
 
-        var tokenizer = BertWordPieceTokenizer.FromDirectory(options.CheckpointDirectory);
+        // The family's tokenizer, checked against the model's vocab_size, before any weight is allocated.
+        var tokenizer = EncoderCheckpoint.LoadTokenizer(options.CheckpointDirectory);
         // Answering with the checkpoint as it is needs its trained span head; training may start one fresh.
-        var model = BertCheckpoint.LoadForQuestionAnswering(options.CheckpointDirectory, allowFreshHead: Trains);
+        var model = EncoderCheckpoint.LoadForQuestionAnswering(options.CheckpointDirectory, requireHead: !Trains);
         try
         {
-            var config = model.Bert.Config;
-            BertCheckpoint.RequireVocabularySize(tokenizer.VocabularySize, config, options.CheckpointDirectory);
-            int maxLength = options.MaxSequenceLength ?? Math.Min(384, config.MaxPositionEmbeddings);
-            var settings = Settings(maxLength, config.MaxPositionEmbeddings);
+            int maxLength = options.MaxSequenceLength ?? Math.Min(384, model.MaxPositions);
+            var settings = Settings(maxLength, model.MaxPositions, tokenizer.PairTemplate.Count);
             if (settings.DocumentStride >= maxLength)
                 throw new ArgumentOutOfRangeException(nameof(options), settings.DocumentStride, $"DocumentStride must be smaller than MaxSequenceLength ({maxLength}).");
             if (Trains) Train(model, tokenizer, settings, input, seed, channel);
@@ -88,17 +88,17 @@ public sealed class QuestionAnsweringEstimator : IEstimator<QuestionAnsweringTra
         }
     }
 
-    private QuestionAnsweringSettings Settings(int maxSequenceLength, int maxPositions)
+    private QuestionAnsweringSettings Settings(int maxSequenceLength, int maxPositions, int specialTokens)
     {
         if (maxSequenceLength < 8 || maxSequenceLength > maxPositions)
-            throw new ArgumentOutOfRangeException(nameof(options), maxSequenceLength, $"MaxSequenceLength must be in [8, {maxPositions}] (the model's max_position_embeddings).");
+            throw new ArgumentOutOfRangeException(nameof(options), maxSequenceLength, $"MaxSequenceLength must be in [8, {maxPositions}] (the tokens the model has positions for).");
         return new(options.ContextColumnName, options.QuestionColumnName, options.PredictedAnswerColumnName, options.ScoreColumnName,
             options.AnswerStartColumnName, options.TopK, maxSequenceLength, options.DocumentStride ?? Math.Min(128, maxSequenceLength / 2),
-            // A question may take all but [CLS], two [SEP] and one context token of a window.
-            Math.Min(options.MaxQuestionLength, maxSequenceLength - 4), options.MaxAnswerLength, options.AllowNoAnswer, options.BatchSize, options.Device, options.Precision);
+            // A question may take all but the pair's special tokens ([CLS] [SEP] [SEP]; RoBERTa's four) and one context token of a window.
+            Math.Min(options.MaxQuestionLength, maxSequenceLength - specialTokens - 1), options.MaxAnswerLength, options.AllowNoAnswer, options.BatchSize, options.Device, options.Precision);
     }
 
-    private void Train(BertForQuestionAnswering model, BertWordPieceTokenizer tokenizer, QuestionAnsweringSettings settings, IDataView input, int seed, IChannel channel)
+    private void Train(QuestionAnsweringModel model, IEncoderTokenizer tokenizer, QuestionAnsweringSettings settings, IDataView input, int seed, IChannel channel)
     {
         var device = Models.DeviceName.Parse(options.Device);
         var encoder = new QaEncoder(tokenizer, settings.MaxSequenceLength, settings.DocumentStride, settings.MaxQuestionLength);

@@ -4,13 +4,13 @@ using MLNet.Transformers.Training;
 namespace MLNet.Transformers.Estimators;
 
 /// <summary>
-/// Options of <c>mlContext.MulticlassClassification.Trainers.QuestionAnswer</c>: extractive QA with a BERT-family checkpoint.
+/// Options of <c>mlContext.MulticlassClassification.Trainers.QuestionAnswer</c>: extractive QA with a BERT, RoBERTa or DistilBERT checkpoint.
 /// Column names and the defaults of TopK, BatchSize and MaxEpochs are ML.NET's own QuestionAnswer trainer's; windowing
 /// and span limits follow HF's question-answering pipeline.
 /// </summary>
 public sealed class QuestionAnsweringOptions
 {
-    /// <summary>HF checkpoint (config.json + model.safetensors + vocab.txt); its <c>qa_outputs</c> head is used when present, else starts fresh.</summary>
+    /// <summary>HF checkpoint (config.json with model_type bert, roberta or distilbert + model.safetensors + vocab.txt, or RoBERTa's vocab.json + merges.txt); its <c>qa_outputs</c> head is used when present, else starts fresh.</summary>
     public string CheckpointDirectory { get; set; } = "";
 
     /// <summary>Input: the paragraph (<see cref="string"/>), of any length: it is read in overlapping windows.</summary>

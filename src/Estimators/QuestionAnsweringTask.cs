@@ -1,4 +1,4 @@
-using MLNet.Transformers.Models.Bert;
+using MLNet.Transformers.Models;
 using MLNet.Transformers.Training;
 using MLNet.Transformers.Transforms;
 using static TorchSharp.torch;
@@ -9,11 +9,11 @@ namespace MLNet.Transformers.Estimators;
 internal sealed record QaTrainingWindow(QaWindow Window, int StartPosition, int EndPosition);
 
 /// <summary>
-/// The extractive-QA objective for the shared training loop, as HF's <c>BertForQuestionAnswering</c>: loss = mean of the
+/// The extractive-QA objective for the shared training loop, as HF's <c>…ForQuestionAnswering</c> (every family): loss = mean of the
 /// start and end cross-entropies over each window's positions. Windows are shuffled per epoch with a seed derived from
 /// (seed, epoch) only.
 /// </summary>
-internal sealed class QuestionAnsweringTask(BertForQuestionAnswering model, IReadOnlyList<QaTrainingWindow> training,
+internal sealed class QuestionAnsweringTask(QuestionAnsweringModel model, IReadOnlyList<QaTrainingWindow> training,
     IReadOnlyList<QaTrainingWindow> validation, int batchSize, int padId, Device device) : ITrainingTask<IReadOnlyList<QaTrainingWindow>>
 {
     public int TrainingBatchesPerEpoch => (training.Count + batchSize - 1) / batchSize;

@@ -75,6 +75,19 @@ public static class EncoderCheckpoint
         };
 
     /// <summary>
+    /// The extractive-QA model of the checkpoint's family (HF <c>AutoModelForQuestionAnswering</c>: <c>bert.</c>/<c>roberta.</c>/
+    /// <c>distilbert.</c> encoder keys + <c>qa_outputs</c>). Without a stored <c>qa_outputs</c> the head starts fresh from
+    /// torch's current seed, unless <paramref name="requireHead"/> (answering with the checkpoint as it is).
+    /// </summary>
+    public static QuestionAnsweringModel LoadForQuestionAnswering(string directory, bool requireHead) => ReadInfo(directory).ModelType switch
+    {
+        "bert" => BertCheckpoint.LoadForQuestionAnswering(directory, allowFreshHead: !requireHead),
+        "roberta" => RobertaCheckpoint.LoadForQuestionAnswering(directory, requireHead),
+        "distilbert" => DistilBertCheckpoint.LoadForQuestionAnswering(directory, requireHead),
+        var other => throw Unsupported(directory, other),
+    };
+
+    /// <summary>
     /// The bare encoder of the checkpoint's family (HF <c>AutoModel</c>), task heads in the file skipped. With
     /// <paramref name="withPooler"/> the pooler must be stored; families without one (DistilBERT, RoBERTa task checkpoints)
     /// get an error naming the model type. The returned object is an <see cref="nn.Module"/> too (dispose it).
@@ -114,11 +127,15 @@ public static class EncoderCheckpoint
         }
     }
 
-    /// <summary>The masked-LM of a RoBERTa or DistilBERT checkpoint (HF <c>AutoModelForMaskedLM</c>); BERT's goes through <see cref="BertCheckpoint.LoadForPreTraining"/>.</summary>
-    public static IMaskedLanguageModel LoadForMaskedLM(string directory) => ReadInfo(directory).ModelType switch
+    /// <summary>
+    /// The masked-LM of a RoBERTa or DistilBERT checkpoint (HF <c>AutoModelForMaskedLM</c>); BERT's goes through
+    /// <see cref="BertCheckpoint.LoadForPreTraining"/>. The head must be stored unless <paramref name="allowFreshHead"/>
+    /// (continuing pretraining from an encoder-only checkpoint). The returned object is an <see cref="nn.Module"/> too.
+    /// </summary>
+    public static IMaskedLanguageModel LoadForMaskedLM(string directory, bool allowFreshHead = false) => ReadInfo(directory).ModelType switch
     {
-        "roberta" => RobertaCheckpoint.LoadForMaskedLM(directory),
-        "distilbert" => DistilBertCheckpoint.LoadForMaskedLM(directory),
+        "roberta" => RobertaCheckpoint.LoadForMaskedLM(directory, allowFreshHead),
+        "distilbert" => DistilBertCheckpoint.LoadForMaskedLM(directory, allowFreshHead),
         var other => throw Unsupported(directory, other),
     };
 

@@ -138,8 +138,14 @@ public sealed class BertWordPieceTokenizer : IEncoderTokenizer
     /// WordPiece ids of a text without special tokens, each with its character span in the original text and whether it
     /// starts a word (a piece of the pre-tokenizer: text split on whitespace and punctuation, each CJK character alone).
     /// </summary>
-    internal IReadOnlyList<(int Id, int Start, int End, bool WordStart)> TokenizeWithOffsets(string text) =>
+    public IReadOnlyList<(int Id, int Start, int End, bool WordStart)> TokenizeWithOffsets(string text) =>
         Pieces(text).Select(p => (p.Id, p.Start, p.End, p.WordStart)).ToList();
+
+    /// <summary>HF's <c>decode([id])</c> of one WordPiece token: the vocabulary string itself ("##" kept, as HF keeps it on a first token).</summary>
+    public string TokenText(int id) => IdToToken(id);
+
+    /// <inheritdoc/>
+    public PairTemplate PairTemplate => new([ClsTokenId], [SepTokenId], [SepTokenId], SecondTypeId: 1);
 
     /// <summary>Encodes a text, or a pair, with special tokens, truncation to <paramref name="maxLength"/> (longest-first for pairs, as HF) and optional padding.</summary>
     public BertEncoding Encode(string text, string? textPair = null, int maxLength = 512, bool padToMaxLength = false)

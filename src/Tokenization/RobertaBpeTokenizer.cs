@@ -91,6 +91,16 @@ public sealed class RobertaBpeTokenizer : IEncoderTokenizer
     public string IdToToken(int id) => tokensById.TryGetValue(id, out var t) ? t
         : throw new ArgumentOutOfRangeException(nameof(id), id, $"Token id is not in the vocabulary ({VocabularySize} tokens).");
 
+    /// <summary>HF's <c>decode([id])</c>: a special token's own string, else the token's bytes as text (e.g. " Paris" for "ĠParis").</summary>
+    public string TokenText(int id) => specials.Any(s => s.Id == id) ? IdToToken(id) : bpe.Decode([id]) ?? "";
+
+    /// <summary>Ids without special tokens, each with its (trimmed) character span and whether it starts a pre-tokenizer word (a GPT-2 regex piece).</summary>
+    public IReadOnlyList<(int Id, int Start, int End, bool WordStart)> TokenizeWithOffsets(string text) =>
+        Pieces(text).Select(p => (p.Id, p.Start, p.End, p.WordStart)).ToList();
+
+    /// <inheritdoc/>
+    public PairTemplate PairTemplate => new([BosTokenId], [EosTokenId, EosTokenId], [EosTokenId], SecondTypeId: 0);
+
     /// <summary>The text of <paramref name="ids"/> (bytes joined, UTF-8 decoded), special tokens skipped.</summary>
     public string Decode(IEnumerable<int> ids) =>
         bpe.Decode(ids.Where(id => id != BosTokenId && id != EosTokenId && id != PadTokenId && id != MaskTokenId)) ?? "";

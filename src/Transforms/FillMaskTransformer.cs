@@ -4,6 +4,7 @@ using MLNet.Transformers.Inference;
 using MLNet.Transformers.Models;
 using MLNet.Transformers.Models.Bert;
 using TorchSharp;
+using static TorchSharp.torch;
 using MLNet.Transformers.Persistence;
 using MLNet.Transformers.Tokenization;
 using MLNet.Transformers.Transforms.Infrastructure;
@@ -11,7 +12,7 @@ using MLNet.Transformers.Transforms.Infrastructure;
 namespace MLNet.Transformers.Transforms;
 
 /// <summary>What a <see cref="FillMaskTransformer"/> was configured with (saved inside the ML.NET model).</summary>
-/// <param name="InputColumnName">Text column whose [MASK] tokens are filled.</param>
+/// <param name="InputColumnName">Text column whose mask tokens ([MASK], or RoBERTa's &lt;mask&gt;) are filled.</param>
 /// <param name="TokensColumnName">Output: text vector, the top-k tokens of the first mask, then of the next, …</param>
 /// <param name="ScoresColumnName">Output: float vector of their probabilities, same layout.</param>
 /// <param name="TopK">Candidates per mask.</param>
@@ -25,30 +26,37 @@ public sealed record FillMaskSettings(string InputColumnName, string TokensColum
     Precision Precision = Precision.Float32, bool LengthBucketing = true);
 
 /// <summary>
-/// Fill-mask with a BERT masked-LM (HF's <c>fill-mask</c> pipeline) as an ML.NET transformer: for each text containing
-/// <c>[MASK]</c>, the top-k tokens and probabilities at every mask. Returned by the masked-LM pretraining estimator
-/// (with <c>MaxEpochs = 0</c> it simply loads a pretrained checkpoint); <see cref="SaveCheckpoint"/> writes HF layout.
+/// Fill-mask with a masked-LM of any encoder family (HF's <c>fill-mask</c> pipeline) as an ML.NET transformer: for each
+/// text containing the mask token (BERT/DistilBERT <c>[MASK]</c>, RoBERTa <c>&lt;mask&gt;</c>), the top-k tokens and
+/// probabilities at every mask. Returned by the masked-LM pretraining estimator (with <c>MaxEpochs = 0</c> it simply loads a
+/// pretrained checkpoint of any family); <see cref="SaveCheckpoint"/> writes the family's HF layout.
 /// </summary>
 public sealed class FillMaskTransformer : BatchedTransformerBase, ILoadableTransformer<FillMaskTransformer>
 {
     private const string SettingsItem = "Settings.json";
     private const string CheckpointItem = "Checkpoint";
-    private readonly BertForPreTraining model;
-    private readonly BertWordPieceTokenizer tokenizer;
+    private readonly nn.Module model;
+    private readonly IMaskedLanguageModel maskedLanguageModel;
+    private readonly IEncoderTokenizer tokenizer;
     private readonly FillMaskPredictor predictor;
 
-    /// <summary>Wraps a trained (or loaded) model; the transformer takes ownership of it.</summary>
-    internal FillMaskTransformer(FillMaskSettings settings, BertForPreTraining model, BertWordPieceTokenizer tokenizer) : base(settings.BatchSize)
+    /// <summary>Wraps a trained (or loaded) BERT pretraining model; the transformer takes ownership of it.</summary>
+    internal FillMaskTransformer(FillMaskSettings settings, BertForPreTraining model, BertWordPieceTokenizer tokenizer)
+        : this(settings, model, new BertMaskedLanguageModel(model), tokenizer) { }
+
+    /// <summary>Wraps a masked-LM (<paramref name="model"/> holds the weights, <paramref name="maskedLanguageModel"/> computes logits: the same object, or a view of it); the transformer takes ownership.</summary>
+    internal FillMaskTransformer(FillMaskSettings settings, nn.Module model, IMaskedLanguageModel maskedLanguageModel, IEncoderTokenizer tokenizer) : base(settings.BatchSize)
     {
         Validate(settings);
-        // Like HF's model_max_length: there are no positions beyond max_position_embeddings, so texts are cut there.
-        Settings = settings with { MaxSequenceLength = Math.Min(settings.MaxSequenceLength, model.Config.MaxPositionEmbeddings) };
+        // Like HF's model_max_length: there are no positions beyond the model's (RoBERTa: max_position_embeddings − 2), so texts are cut there.
+        Settings = settings with { MaxSequenceLength = Math.Min(settings.MaxSequenceLength, maskedLanguageModel.MaxPositions) };
         this.model = model;
+        this.maskedLanguageModel = maskedLanguageModel;
         this.tokenizer = tokenizer;
         model.to(DeviceName.Parse(settings.Device));
         model.eval();
         ScoringPrecision.Apply(model, settings.Precision);
-        predictor = new FillMaskPredictor(model, tokenizer, Settings.TopK, Settings.MaxSequenceLength);
+        predictor = new FillMaskPredictor(maskedLanguageModel, model, tokenizer, Settings.TopK, Settings.MaxSequenceLength);
         (InputColumns, OutputColumns) = Columns(settings);
     }
 
@@ -71,15 +79,30 @@ public sealed class FillMaskTransformer : BatchedTransformerBase, ILoadableTrans
         if (string.IsNullOrWhiteSpace(settings.Device)) throw new ArgumentException("Device must name a TorchSharp device such as \"cpu\".", nameof(settings));
     }
 
-    /// <summary>Loads a BERT pretraining checkpoint (MLM head required; NSP head used if present) for fill-mask.</summary>
+    /// <summary>
+    /// Loads a checkpoint's masked-LM for fill-mask by config.json's model_type: BERT's pretraining heads (MLM head required,
+    /// NSP head used if present), RoBERTa's <c>lm_head</c>, DistilBERT's <c>vocab_*</c> head; the family's tokenizer with it.
+    /// </summary>
     internal static FillMaskTransformer FromCheckpoint(FillMaskSettings settings, string checkpointDirectory)
     {
         Validate(settings);
-        var tokenizer = BertWordPieceTokenizer.FromDirectory(checkpointDirectory);
-        // Every check before the model is allocated; the loader disposes the model itself if its weights do not load.
-        BertCheckpoint.RequireVocabularySize(tokenizer.VocabularySize, BertCheckpoint.ReadConfig(checkpointDirectory), checkpointDirectory);
-        var model = BertCheckpoint.LoadForPreTraining(checkpointDirectory, withNextSentencePrediction: null);
-        try { return new FillMaskTransformer(settings, model, tokenizer); }
+        // Every check (tokenizer files, vocabulary size) before the model is allocated; the loaders dispose a model whose weights do not load.
+        if (EncoderCheckpoint.ReadInfo(checkpointDirectory).ModelType == "bert")
+        {
+            var wordPiece = BertWordPieceTokenizer.FromDirectory(checkpointDirectory);
+            BertCheckpoint.RequireVocabularySize(wordPiece.VocabularySize, BertCheckpoint.ReadConfig(checkpointDirectory), checkpointDirectory);
+            var bert = BertCheckpoint.LoadForPreTraining(checkpointDirectory, withNextSentencePrediction: null);
+            return Own(bert, () => new FillMaskTransformer(settings, bert, wordPiece));
+        }
+        var tokenizer = EncoderCheckpoint.LoadTokenizer(checkpointDirectory);
+        var masked = EncoderCheckpoint.LoadForMaskedLM(checkpointDirectory);
+        var module = (nn.Module)masked;
+        return Own(module, () => new FillMaskTransformer(settings, module, masked, tokenizer));
+    }
+
+    private static FillMaskTransformer Own(nn.Module model, Func<FillMaskTransformer> create)
+    {
+        try { return create(); }
         catch
         {
             model.DisposeWithWeights();
@@ -90,11 +113,14 @@ public sealed class FillMaskTransformer : BatchedTransformerBase, ILoadableTrans
     /// <summary>The settings this transformer was built with.</summary>
     public FillMaskSettings Settings { get; }
 
-    /// <summary>The model (encoder + MLM head, and NSP head if it was trained with one).</summary>
-    public BertForPreTraining Model => model;
+    /// <summary>
+    /// The model: <see cref="BertForPreTraining"/> (encoder + MLM head, and NSP head if it was trained with one),
+    /// <c>RobertaForMaskedLM</c> or <c>DistilBertForMaskedLM</c>.
+    /// </summary>
+    public nn.Module Model => model;
 
-    /// <summary>The WordPiece tokenizer of the model.</summary>
-    public BertWordPieceTokenizer Tokenizer => tokenizer;
+    /// <summary>The family's tokenizer (<see cref="BertWordPieceTokenizer"/> for BERT and DistilBERT, <see cref="RobertaBpeTokenizer"/>).</summary>
+    public IEncoderTokenizer Tokenizer => tokenizer;
 
     /// <inheritdoc/>
     public override IReadOnlyList<InputColumnSpec> InputColumns { get; }
@@ -127,15 +153,15 @@ public sealed class FillMaskTransformer : BatchedTransformerBase, ILoadableTrans
             .Encodings.Select(e => e.Length).ToArray();
 
     /// <summary>
-    /// Writes the model in Hugging Face <c>BertForPreTraining</c> layout (or <c>BertForMaskedLM</c> without NSP):
-    /// config.json, model.safetensors, vocab.txt and tokenizer_config.json — loadable by HF and by this library's estimators.
+    /// Writes the model in its family's Hugging Face layout — <c>BertForPreTraining</c> (or <c>BertForMaskedLM</c> without
+    /// NSP), <c>RobertaForMaskedLM</c>, <c>DistilBertForMaskedLM</c> — with its tokenizer files (vocab.txt, or vocab.json +
+    /// merges.txt, and tokenizer_config.json): loadable by HF and by this library's estimators.
     /// </summary>
     public void SaveCheckpoint(string directory)
     {
         using var use = UseModel();
-        BertCheckpoint.Save(model, model.Config, directory, model.HasNextSentencePrediction ? "BertForPreTraining" : "BertForMaskedLM");
-        tokenizer.SaveVocabulary(Path.Combine(directory, "vocab.txt"));
-        tokenizer.SaveConfig(Path.Combine(directory, "tokenizer_config.json"));
+        maskedLanguageModel.SaveCheckpoint(directory);
+        tokenizer.SaveTo(directory);
     }
 
     /// <inheritdoc/>

@@ -11,19 +11,19 @@ using TorchSharp;
 namespace MLNet.Transformers.Transforms;
 
 /// <summary>
-/// Extractive question answering with a <see cref="BertForQuestionAnswering"/> as an ML.NET transformer: for each
+/// Extractive question answering with a BERT, RoBERTa or DistilBERT <see cref="QuestionAnsweringModel"/> as an ML.NET transformer: for each
 /// (context, question) row, the top-k distinct answers (exact substrings of the context) and their scores, computed as
 /// HF's question-answering pipeline does (overlapping windows over long contexts, masked softmax, word-aligned spans).
-/// Returned by <c>mlContext.MulticlassClassification.Trainers.QuestionAnswer</c>; <see cref="SaveCheckpoint"/> writes HF layout.
+/// Returned by <c>mlContext.MulticlassClassification.Trainers.QuestionAnswer</c>; <see cref="SaveCheckpoint"/> writes the family's HF layout.
 /// </summary>
 public sealed class QuestionAnsweringTransformer : CheckpointTransformer<QuestionAnsweringSettings>, ILoadableTransformer<QuestionAnsweringTransformer>
 {
-    private readonly BertForQuestionAnswering model;
-    private readonly BertWordPieceTokenizer tokenizer;
+    private readonly QuestionAnsweringModel model;
+    private readonly IEncoderTokenizer tokenizer;
     private readonly QuestionAnsweringPredictor predictor;
 
     /// <summary>Wraps a trained (or loaded) model; the transformer takes ownership of it.</summary>
-    internal QuestionAnsweringTransformer(QuestionAnsweringSettings settings, BertForQuestionAnswering model, BertWordPieceTokenizer tokenizer) : base(settings, settings.BatchSize)
+    internal QuestionAnsweringTransformer(QuestionAnsweringSettings settings, QuestionAnsweringModel model, IEncoderTokenizer tokenizer) : base(settings, settings.BatchSize)
     {
         this.model = model;
         this.tokenizer = tokenizer;
@@ -48,14 +48,14 @@ public sealed class QuestionAnsweringTransformer : CheckpointTransformer<Questio
         return ([new(settings.ContextColumnName, TextDataViewType.Instance), new(settings.QuestionColumnName, TextDataViewType.Instance)], outputs.ToArray());
     }
 
-    /// <summary>The model (encoder + <c>qa_outputs</c> span head).</summary>
-    public BertForQuestionAnswering Model => model;
+    /// <summary>The model (encoder + <c>qa_outputs</c> span head): <c>BertForQuestionAnswering</c>, <c>RobertaForQuestionAnswering</c> or <c>DistilBertForQuestionAnswering</c>.</summary>
+    public QuestionAnsweringModel Model => model;
 
     /// <inheritdoc/>
     protected override TorchSharp.torch.nn.Module OwnedModel => model;
 
-    /// <summary>The WordPiece tokenizer of the model.</summary>
-    public BertWordPieceTokenizer Tokenizer => tokenizer;
+    /// <summary>The family's tokenizer (WordPiece for BERT and DistilBERT, byte-level BPE for RoBERTa).</summary>
+    public IEncoderTokenizer Tokenizer => tokenizer;
 
     /// <inheritdoc/>
     public override IReadOnlyList<InputColumnSpec> InputColumns { get; }
@@ -97,22 +97,22 @@ public sealed class QuestionAnsweringTransformer : CheckpointTransformer<Questio
     }
 
     /// <summary>
-    /// Writes the model in Hugging Face <c>BertForQuestionAnswering</c> layout: config.json, model.safetensors
-    /// (<c>bert.…</c> and <c>qa_outputs.…</c>), vocab.txt and tokenizer_config.json.
+    /// Writes the model in its family's Hugging Face layout — <c>BertForQuestionAnswering</c> (<c>bert.…</c>),
+    /// <c>RobertaForQuestionAnswering</c> (<c>roberta.…</c>) or <c>DistilBertForQuestionAnswering</c> (<c>distilbert.…</c>), with
+    /// <c>qa_outputs.…</c>: config.json, model.safetensors and the tokenizer files (vocab.txt, or vocab.json + merges.txt; tokenizer_config.json).
     /// </summary>
     public override void SaveCheckpoint(string directory)
     {
         using var use = UseModel();
-        BertCheckpoint.Save(model, model.Bert.Config, directory, "BertForQuestionAnswering");
-        tokenizer.SaveVocabulary(Path.Combine(directory, "vocab.txt"));
-        tokenizer.SaveConfig(Path.Combine(directory, "tokenizer_config.json"));
+        model.SaveCheckpoint(directory);
+        tokenizer.SaveTo(directory);
     }
 
     /// <summary>Recreates the transformer from an ML.NET model (called by <c>mlContext.Model.Load</c>).</summary>
     public static QuestionAnsweringTransformer Load(IHostEnvironment env, TransformerPayloadReader payload) =>
         LoadPayload<QuestionAnsweringTransformer>(payload, (settings, directory) =>
         {
-            var tokenizer = BertWordPieceTokenizer.FromDirectory(directory);   // before the model, so a bad vocabulary allocates nothing
-            return new QuestionAnsweringTransformer(settings, BertCheckpoint.LoadForQuestionAnswering(directory, allowFreshHead: false), tokenizer);
+            var tokenizer = EncoderCheckpoint.LoadTokenizer(directory);   // before the model, so a bad vocabulary allocates nothing
+            return new QuestionAnsweringTransformer(settings, EncoderCheckpoint.LoadForQuestionAnswering(directory, requireHead: true), tokenizer);
         });
 }

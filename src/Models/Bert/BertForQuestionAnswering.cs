@@ -10,7 +10,7 @@ public sealed record SpanLogits(Tensor Start, Tensor End);
 /// BERT with the extractive-QA head: one linear layer giving each token a start and an end score
 /// (HF <c>BertForQuestionAnswering</c>: keys <c>bert.…</c> without a pooler, <c>qa_outputs.…</c>).
 /// </summary>
-public sealed class BertForQuestionAnswering : nn.Module
+public sealed class BertForQuestionAnswering : QuestionAnsweringModel
 {
     private readonly BertModel bert;
     private readonly Linear qa_outputs;
@@ -26,8 +26,14 @@ public sealed class BertForQuestionAnswering : nn.Module
     /// <summary>The encoder.</summary>
     public BertModel Bert => bert;
 
+    /// <inheritdoc/>
+    public override int MaxPositions => bert.Config.MaxPositionEmbeddings;
+
+    /// <summary>HF <c>BertForQuestionAnswering</c> layout: keys <c>bert.…</c> (no pooler) and <c>qa_outputs.…</c>.</summary>
+    public override void SaveCheckpoint(string directory) => BertCheckpoint.Save(this, bert.Config, directory, nameof(BertForQuestionAnswering));
+
     /// <summary>(B, T) ids, segment ids and mask → start and end logits (B, T).</summary>
-    public SpanLogits forward(Tensor inputIds, Tensor tokenTypeIds, Tensor attentionMask)
+    public override SpanLogits forward(Tensor inputIds, Tensor tokenTypeIds, Tensor attentionMask)
     {
         using var scope = NewDisposeScope();
         var logits = qa_outputs.call(bert.forward(inputIds, tokenTypeIds, attentionMask).LastHiddenState); // (B, T, 2)

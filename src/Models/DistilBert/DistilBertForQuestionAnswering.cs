@@ -5,7 +5,7 @@ using static TorchSharp.torch;
 namespace MLNet.Transformers.Models.DistilBert;
 
 /// <summary>DistilBERT with the extractive-QA head (HF <c>DistilBertForQuestionAnswering</c>: keys <c>distilbert.…</c>, <c>qa_outputs.…</c>): dropout → qa_outputs.</summary>
-public sealed class DistilBertForQuestionAnswering : nn.Module
+public sealed class DistilBertForQuestionAnswering : QuestionAnsweringModel
 {
     private readonly DistilBertModel distilbert;
     private readonly Linear qa_outputs;
@@ -23,8 +23,14 @@ public sealed class DistilBertForQuestionAnswering : nn.Module
     /// <summary>The encoder.</summary>
     public DistilBertModel DistilBert => distilbert;
 
+    /// <inheritdoc/>
+    public override int MaxPositions => distilbert.MaxPositions;
+
+    /// <summary>HF <c>DistilBertForQuestionAnswering</c> layout: keys <c>distilbert.…</c> and <c>qa_outputs.…</c>.</summary>
+    public override void SaveCheckpoint(string directory) => DistilBertCheckpoint.Save(this, distilbert.Config, directory, nameof(DistilBertForQuestionAnswering));
+
     /// <summary>(B, T) ids, (ignored) segment ids and mask → start and end logits (B, T).</summary>
-    public SpanLogits forward(Tensor inputIds, Tensor tokenTypeIds, Tensor attentionMask)
+    public override SpanLogits forward(Tensor inputIds, Tensor tokenTypeIds, Tensor attentionMask)
     {
         using var scope = NewDisposeScope();
         var hidden = dropout.call(distilbert.forward(inputIds, tokenTypeIds, attentionMask).LastHiddenState);

@@ -8,7 +8,7 @@ namespace MLNet.Transformers.Models.Roberta;
 /// RoBERTa with the extractive-QA head (HF <c>RobertaForQuestionAnswering</c>: keys <c>roberta.…</c> without a pooler,
 /// <c>qa_outputs.…</c>): one linear layer giving every token a start and an end score.
 /// </summary>
-public sealed class RobertaForQuestionAnswering : nn.Module
+public sealed class RobertaForQuestionAnswering : QuestionAnsweringModel
 {
     private readonly RobertaModel roberta;
     private readonly Linear qa_outputs;
@@ -24,8 +24,14 @@ public sealed class RobertaForQuestionAnswering : nn.Module
     /// <summary>The encoder.</summary>
     public RobertaModel Roberta => roberta;
 
+    /// <inheritdoc/>
+    public override int MaxPositions => roberta.MaxPositions;
+
+    /// <summary>HF <c>RobertaForQuestionAnswering</c> layout: keys <c>roberta.…</c> (no pooler) and <c>qa_outputs.…</c>.</summary>
+    public override void SaveCheckpoint(string directory) => RobertaCheckpoint.Save(this, roberta.Config, directory, nameof(RobertaForQuestionAnswering));
+
     /// <summary>(B, T) ids, segment ids and mask → start and end logits (B, T).</summary>
-    public SpanLogits forward(Tensor inputIds, Tensor tokenTypeIds, Tensor attentionMask)
+    public override SpanLogits forward(Tensor inputIds, Tensor tokenTypeIds, Tensor attentionMask)
     {
         using var scope = NewDisposeScope();
         var logits = qa_outputs.call(roberta.forward(inputIds, tokenTypeIds, attentionMask).LastHiddenState); // (B, T, 2)

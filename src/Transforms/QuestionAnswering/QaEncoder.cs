@@ -7,12 +7,13 @@ public sealed record QaExample(string Context, TokenizedText ContextTokens, List
 
 /// <summary>
 /// Tokenizes a question once (cut to <c>maxQuestionLength</c> tokens) and its context once, and cuts the context into
-/// windows (<see cref="QaWindowing"/>). Shared by training and inference so both see the same windows.
+/// windows (<see cref="QaWindowing"/>) laid out as the tokenizer's family packs pairs (<see cref="IEncoderTokenizer.PairTemplate"/>).
+/// Shared by training and inference so both see the same windows.
 /// </summary>
-public sealed class QaEncoder(BertWordPieceTokenizer tokenizer, int maxSequenceLength, int documentStride, int maxQuestionLength)
+public sealed class QaEncoder(IEncoderTokenizer tokenizer, int maxSequenceLength, int documentStride, int maxQuestionLength)
 {
     /// <summary>The tokenizer.</summary>
-    public BertWordPieceTokenizer Tokenizer => tokenizer;
+    public IEncoderTokenizer Tokenizer => tokenizer;
 
     /// <summary>Tokenizes and windows one (question, context) pair.</summary>
     public QaExample Encode(string question, string context)
@@ -20,8 +21,9 @@ public sealed class QaEncoder(BertWordPieceTokenizer tokenizer, int maxSequenceL
         var questionIds = tokenizer.Tokenize(question ?? "");
         if (questionIds.Length > maxQuestionLength) questionIds = questionIds[..maxQuestionLength];
         var contextTokens = TokenizedText.Create(tokenizer, context ?? "");
-        var geometry = QaWindowing.Measure(maxSequenceLength, questionIds.Length, documentStride);
-        var windows = QaWindowing.Build(questionIds, contextTokens.Ids, geometry, tokenizer.ClsTokenId, tokenizer.SepTokenId);
+        var template = tokenizer.PairTemplate;
+        var geometry = QaWindowing.Measure(maxSequenceLength, questionIds.Length, documentStride, template.Count);
+        var windows = QaWindowing.Build(questionIds, contextTokens.Ids, geometry, template);
         return new QaExample(context ?? "", contextTokens, windows, geometry);
     }
 }

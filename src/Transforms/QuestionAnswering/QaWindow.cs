@@ -2,17 +2,17 @@ using MLNet.Transformers.Tokenization;
 
 namespace MLNet.Transformers.Transforms;
 
-/// <summary>A context tokenized once: WordPiece ids, character spans in the original context, and word numbers.</summary>
-/// <param name="Ids">WordPiece ids.</param>
+/// <summary>A context tokenized once: token ids, character spans in the original context, and word numbers.</summary>
+/// <param name="Ids">Token ids (WordPiece or byte-level BPE).</param>
 /// <param name="Offsets">Character span (start, end exclusive) of each token in the original context.</param>
-/// <param name="WordIds">Number of the pre-tokenizer word each token belongs to ("##" pieces share their word's number).</param>
+/// <param name="WordIds">Number of the pre-tokenizer word each token belongs to ("##" pieces, or the BPE pieces of one GPT-2 regex match, share their word's number).</param>
 public sealed record TokenizedText(int[] Ids, (int Start, int End)[] Offsets, int[] WordIds)
 {
     /// <summary>Number of tokens.</summary>
     public int Length => Ids.Length;
 
     /// <summary>Tokenizes <paramref name="text"/>; words are numbered from the tokenizer's word-start flags.</summary>
-    public static TokenizedText Create(BertWordPieceTokenizer tokenizer, string text)
+    public static TokenizedText Create(IEncoderTokenizer tokenizer, string text)
     {
         var pieces = tokenizer.TokenizeWithOffsets(text);
         var wordIds = new int[pieces.Count];
@@ -27,11 +27,12 @@ public sealed record TokenizedText(int[] Ids, (int Start, int End)[] Offsets, in
 }
 
 /// <summary>
-/// One model input of a question and a slice of its context: <c>[CLS] question [SEP] context[Offset..Offset+Length] [SEP]</c>.
+/// One model input of a question and a slice of its context in the family's pair layout: BERT <c>[CLS] question [SEP]
+/// context[Offset..Offset+Length] [SEP]</c>, RoBERTa <c>&lt;s&gt; question &lt;/s&gt;&lt;/s&gt; context… &lt;/s&gt;</c>.
 /// </summary>
 /// <param name="InputIds">Token ids (no padding).</param>
-/// <param name="TokenTypeIds">0 for [CLS], the question and its [SEP]; 1 for the context slice and the last [SEP].</param>
-/// <param name="ContextStart">Position in <paramref name="InputIds"/> of the slice's first token (question length + 2).</param>
+/// <param name="TokenTypeIds">0 for [CLS], the question and its [SEP]; 1 for the context slice and the last [SEP] (RoBERTa: all 0).</param>
+/// <param name="ContextStart">Position in <paramref name="InputIds"/> of the slice's first token (question length + 2; RoBERTa + 3).</param>
 /// <param name="ContextOffset">Index in the context's tokens of the slice's first token.</param>
 /// <param name="ContextLength">Number of context tokens in the slice.</param>
 public sealed record QaWindow(int[] InputIds, int[] TokenTypeIds, int ContextStart, int ContextOffset, int ContextLength)

@@ -1,10 +1,10 @@
-using MLNet.Transformers.Models.Bert;
+using MLNet.Transformers.Models;
 using static TorchSharp.torch;
 
 namespace MLNet.Transformers.Transforms;
 
 /// <summary>
-/// Answers questions with a <see cref="BertForQuestionAnswering"/>: encodes each row's windows, runs them through the
+/// Answers questions with a <see cref="QuestionAnsweringModel"/> of any family: encodes each row's windows, runs them through the
 /// model <c>batchSize</c> windows at a time (windows of different rows share batches), scores each window's spans and
 /// merges them per row (<see cref="SpanScoring"/>, <see cref="AnswerSelection"/>).
 /// </summary>
@@ -12,7 +12,7 @@ public sealed class QuestionAnsweringPredictor(QaEncoder encoder, Func<IReadOnly
     int topK, int maxAnswerLength, bool allowNoAnswer, int batchSize)
 {
     /// <summary>A predictor running <paramref name="model"/> (in eval mode, on <paramref name="device"/>).</summary>
-    public QuestionAnsweringPredictor(BertForQuestionAnswering model, QaEncoder encoder, int topK, int maxAnswerLength, bool allowNoAnswer, int batchSize, Device device)
+    public QuestionAnsweringPredictor(QuestionAnsweringModel model, QaEncoder encoder, int topK, int maxAnswerLength, bool allowNoAnswer, int batchSize, Device device)
         : this(encoder, windows => Logits(model, windows, encoder.Tokenizer.PadTokenId, device), topK, maxAnswerLength, allowNoAnswer, batchSize) { }
 
     // HF asks decode_spans for top_k · 2 + 10 spans per window when aligning to words: some map to the same text.
@@ -41,7 +41,7 @@ public sealed class QuestionAnsweringPredictor(QaEncoder encoder, Func<IReadOnly
     }
 
     /// <summary>Start and end logits of each window (float32, one array per window, padded length).</summary>
-    public static (float[][] Start, float[][] End) Logits(BertForQuestionAnswering model, IReadOnlyList<QaWindow> windows, int padId, Device device)
+    public static (float[][] Start, float[][] End) Logits(QuestionAnsweringModel model, IReadOnlyList<QaWindow> windows, int padId, Device device)
     {
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();

@@ -46,7 +46,7 @@ public sealed class EncoderFineTuningTests
     [ClassCleanup]
     public static void Remove() { roberta.Dispose(); distilbert.Dispose(); }
 
-    private static string Folder(EncoderFixture f, string kind)
+    internal static string Folder(EncoderFixture f, string kind)
     {
         var dir = f.Write(kind, withPooler: kind == "Pretrained", id2label: kind == "SequenceClassification" ? Labels : null);
         if (f.ModelType == "roberta") RobertaVocabulary.WriteTo(dir);
@@ -92,11 +92,11 @@ public sealed class EncoderFineTuningTests
         var dir = Folder(family == "roberta" ? roberta : distilbert, "Pretrained");
         var ml = new MLContext(seed: 1);
         var toKey = ml.Transforms.Conversion.MapValueToKey("Label", "Sentiment");
-        var train = ml.Data.LoadFromEnumerable(TextClassificationTests.ToySentiment(64, seed: 1));
+        var train = ml.Data.LoadFromEnumerable(TextClassificationTests.ToySentiment(128, seed: 1));
         var test = ml.Data.LoadFromEnumerable(TextClassificationTests.ToySentiment(32, seed: 2));
         var model = toKey.Append(ml.MulticlassClassification.Trainers.TextClassification(new TextClassificationOptions
         {
-            CheckpointDirectory = dir, MaxEpochs = 16, BatchSize = 16, MaxSequenceLength = 32,
+            CheckpointDirectory = dir, MaxEpochs = 10, BatchSize = 16, MaxSequenceLength = 32,
             Training = new TrainerOptions { LearningRate = 3e-3 },
         })).Fit(train);
         var metrics = ml.MulticlassClassification.Evaluate(model.Transform(test));
