@@ -29,4 +29,21 @@ public static class TextToTextCatalog
         ArgumentNullException.ThrowIfNull(catalog);
         return new TextToTextEstimator(Persistence.MLNetInternals.GetEnvironment(catalog), checkpointDirectory, outputColumnName, sourceColumnName, targetColumnName, options);
     }
+
+    /// <summary>
+    /// Pretrains a T5 encoder-decoder (from a checkpoint, or from scratch with a config preset and T5's tokenizer) with one of the
+    /// T5 paper's unsupervised objectives — span corruption by default, or drop tokens, BERT-style, prefix LM, deshuffling —
+    /// on documents packed into fixed-length inputs, with the shared training loop and a validation loss. The fitted transformer
+    /// fills sentinels: input column <see cref="SpanCorruptionOptions.TextColumnName"/> (<see cref="string"/> with
+    /// &lt;extra_id_N&gt;), output columns <see cref="SpanCorruptionOptions.OutputColumnName"/> (<see cref="string"/>, the
+    /// generated sentinels and spans) and <see cref="SpanCorruptionOptions.FilledColumnName"/> (<see cref="string"/>, the text
+    /// with the spans in place). Its <c>SaveCheckpoint</c> writes a folder <see cref="TextToText"/> starts from.
+    /// </summary>
+    /// <param name="catalog">The text transforms catalog.</param>
+    /// <param name="options">Model, objective, data and training options.</param>
+    public static SpanCorruptionEstimator PretrainSpanCorruption(this TransformsCatalog.TextTransforms catalog, SpanCorruptionOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(catalog);
+        return new SpanCorruptionEstimator(Persistence.MLNetInternals.GetEnvironment(catalog), options);
+    }
 }
