@@ -25,9 +25,7 @@ public sealed class SpanCorruptionPretrainingTests
     private const string Thanks = "Thank you <extra_id_0> me to your party <extra_id_1> week.";
 
     [TestMethod]
-    [DataRow(T5Objective.ReplaceSpans)]
-    [DataRow(T5Objective.PrefixLanguageModel)]
-    public void FromScratch_ShortPretraining_LowersTheValidationLoss(T5Objective objective)
+    public void FromScratch_ShortPretraining_LowersTheValidationLoss()
     {
         using var threads = new SingleThreadedTorch();
         var ml = new MLContext(seed: 1);
@@ -37,20 +35,21 @@ public sealed class SpanCorruptionPretrainingTests
         var options = new SpanCorruptionOptions
         {
             TokenizerDirectory = T5Fixture.Directory, ModelConfig = T5Config.Tiny() with { DModel = 32, DKv = 8, DFf = 64, DropoutRate = 0 },
-            Objective = objective, InputLength = 64, MaxEpochs = 20, BatchSize = 8, ValidationSet = valid,
+            Objective = T5Objective.ReplaceSpans, InputLength = 64, MaxEpochs = 20, BatchSize = 8, ValidationSet = valid,
             Training = new TrainerOptions { LearningRate = 1e-2, WarmupSteps = 5, MaxSteps = 40, EvaluateEverySteps = 5, LogEverySteps = 1000 },
         };
         var estimator = ml.Transforms.Text.PretrainSpanCorruption(options);
         using var transformer = estimator.Fit(train);
         var history = estimator.LastTrainingResult!.ValidationHistory.Select(v => v.Loss).ToList();
         Assert.AreEqual(40, estimator.LastTrainingResult.StepsRun);
-        Assert.IsTrue(history[^1] < history[0] - 1.0, $"{objective} validation loss: {string.Join(", ", history.Select(l => l.ToString("F2")))}");
+        Assert.IsTrue(history[^1] < history[0] - 1.0, $"validation loss: {string.Join(", ", history.Select(l => l.ToString("F2")))}");
         Assert.AreEqual(history.Min(), estimator.LastValidationLoss!.Value, 1e-9);
     }
 
     [TestMethod]
     public void Packing_CutsConcatenatedDocumentsSoCorruptedInputsFillInputLength()
     {
+        using var threads = new SingleThreadedTorch();
         int chunk = DocumentPacker.ChunkLength(T5Objective.ReplaceSpans, 64, 0.15, 3.0);
         Assert.AreEqual(SpanCorruptionLengths.Compute(64, 0.15, 3.0).TokensLength, chunk);
         Assert.AreEqual(63, DocumentPacker.ChunkLength(T5Objective.Deshuffle, 64, 0.15, 3.0));
@@ -67,6 +66,7 @@ public sealed class SpanCorruptionPretrainingTests
     [TestMethod]
     public void Filling_PutsEachGeneratedSpanInPlaceOfItsSentinel()
     {
+        using var threads = new SingleThreadedTorch();
         var ml = new MLContext(seed: 1);
         var data = ml.Data.LoadFromEnumerable(new[] { new TextRow { Text = Thanks } });
         var options = new SpanCorruptionOptions { CheckpointDirectory = T5Fixture.Directory, MaxEpochs = 0, Generation = new() { MaxNewTokens = 12, GeneratedTokenIdsColumnName = "Ids" } };
@@ -118,6 +118,7 @@ public sealed class SpanCorruptionPretrainingTests
     [TestMethod]
     public void OptionAndSchemaErrors_NameTheProblem()
     {
+        using var threads = new SingleThreadedTorch();
         var ml = new MLContext(seed: 1);
         var noTokenizer = Assert.Throws<ArgumentException>(() => ml.Transforms.Text.PretrainSpanCorruption(new SpanCorruptionOptions()));
         StringAssert.Contains(noTokenizer.Message, "TokenizerDirectory");

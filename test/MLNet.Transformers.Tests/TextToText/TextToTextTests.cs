@@ -30,6 +30,7 @@ public sealed class TextToTextTests
     [TestMethod]
     public void MaxEpochsZero_GivesTheFixtureGreedyTokens_WithAndWithoutCache()
     {
+        using var threads = new SingleThreadedTorch();
         var expected = T5Fixture.Load();
         var ml = new MLContext(seed: 1);
         var data = ml.Data.LoadFromEnumerable(new[] { new Pair { Source = expected.Texts[0] } });
@@ -46,6 +47,7 @@ public sealed class TextToTextTests
     [TestMethod]
     public void TargetLogLikelihood_IsTheHandSumOfTeacherForcedLogSoftmax()
     {
+        using var threads = new SingleThreadedTorch();
         var ml = new MLContext(seed: 1);
         var pairs = new[] { new Pair { Source = "translate English to German: The house is wonderful.", Target = "Das Haus ist wunderbar." },
                             new Pair { Source = "summarize: short", Target = "a much longer target than the source" } };
@@ -74,6 +76,7 @@ public sealed class TextToTextTests
     [TestMethod]
     public void BeamSearch_IsTheSameWithAndWithoutCache_AndAloneOrBatched()
     {
+        using var threads = new SingleThreadedTorch();
         var ml = new MLContext(seed: 1);
         var data = ml.Data.LoadFromEnumerable(T5Fixture.Load().Texts.Select(t => new Pair { Source = t }).Append(new Pair { Source = "partner: red" }));
         int[][] Run(bool cache, int batch)
@@ -128,6 +131,7 @@ public sealed class TextToTextTests
     [TestMethod]
     public void SaveLoad_PredictionEngine_AndFreshProcess_GiveTheSameOutputs()
     {
+        using var threads = new SingleThreadedTorch();
         var ml = new MLContext(seed: 1);
         var data = ProbeData.Sample(ml);
         var options = new TextToTextOptions
@@ -156,6 +160,7 @@ public sealed class TextToTextTests
     [TestMethod]
     public void SchemaErrors_NameTheColumnOrRow()
     {
+        using var threads = new SingleThreadedTorch();
         var ml = new MLContext(seed: 1);
         var pairs = ml.Data.LoadFromEnumerable(Toy);
         var noSource = Assert.Throws<ArgumentOutOfRangeException>(() => ml.Transforms.Text.TextToText(T5Fixture.Directory, sourceColumnName: "Question",
