@@ -79,25 +79,13 @@ public sealed class SpanCorruptionTransformer : CheckpointTransformer<SpanCorrup
     public IReadOnlyList<(string Generated, string Filled, int[] TokenIds)> Fill(IReadOnlyList<string> texts)
     {
         using var use = UseModel();
-        var inputs = texts.Select(t => runner.EncodeSource(t, Settings.MaxSourceLength)).ToArray();
-        var seeds = Settings.Generation.DoSample ? texts.Select(t => TextGenerator.RowSeed(Settings.Seed, t ?? "")).ToArray() : null;
-        var results = new List<(string, string, int[])>();
-        for (int start = 0; start < inputs.Length; start += Settings.Generation.BatchSize)
-        {
-            var chunk = inputs.Skip(start).Take(Settings.Generation.BatchSize).ToArray();
-            var generated = runner.Generate(chunk, Settings.Generation, seeds?.Skip(start).Take(chunk.Length).ToArray());
-            for (int i = 0; i < chunk.Length; i++)
-                results.Add((runner.DecodeGenerated(generated[i]), Tokenizer.Decode(FillSentinels(chunk[i], generated[i])), generated[i]));
-        }
-        return results;
+        var generated = runner.GenerateAll(texts, Settings.MaxSourceLength, Settings.Generation, Settings.Seed);
+        return texts.Select((t, i) => (runner.DecodeGenerated(generated[i]), Fill(t, generated[i]), generated[i])).ToArray();
     }
 
     /// <summary>The text of <paramref name="text"/> with each sentinel replaced by its span in <paramref name="generated"/> (ids as generated).</summary>
-    public string Fill(string text, IReadOnlyList<int> generated) =>
-        Tokenizer.Decode(FillSentinels(runner.EncodeSource(text, Settings.MaxSourceLength), generated));
-
-    private int[] FillSentinels(int[] input, IReadOnlyList<int> generated) =>
-        Training.Objectives.SpanCorruption.SentinelSpans.Fill(input, generated, Tokenizer.SentinelIndex, Tokenizer.EosId);
+    public string Fill(string? text, IReadOnlyList<int> generated) => Tokenizer.Decode(Training.Objectives.SpanCorruption.SentinelSpans.Fill(
+        runner.EncodeSource(text, Settings.MaxSourceLength), generated, Tokenizer.SentinelIndex, Tokenizer.EosId));
 
     /// <inheritdoc/>
     protected internal override void MapBatch(RowBatch batch)

@@ -97,11 +97,7 @@ public sealed class TextToTextTransformer : CheckpointTransformer<TextToTextSett
     public IReadOnlyList<(string Text, int[] TokenIds)> Generate(IReadOnlyList<string> sources)
     {
         using var use = UseModel();
-        var ids = sources.Select(s => runner.EncodeSource(s, Settings.MaxSourceLength)).ToArray();
-        var seeds = Settings.Generation.DoSample ? sources.Select(s => TextGenerator.RowSeed(Settings.Seed, s ?? "")).ToArray() : null;
-        var generated = new List<int[]>();
-        foreach (var chunk in ids.Chunk(Settings.Generation.BatchSize).Select((c, i) => (c, i)))
-            generated.AddRange(runner.Generate(chunk.c, Settings.Generation, seeds?.Skip(chunk.i * Settings.Generation.BatchSize).Take(chunk.c.Length).ToArray()));
+        var generated = runner.GenerateAll(sources, Settings.MaxSourceLength, Settings.Generation, Settings.Seed);
         return generated.Select(g => (runner.DecodeGenerated(g), g)).ToArray();
     }
 

@@ -38,6 +38,21 @@ internal sealed class T5TextToTextRunner(T5ForConditionalGeneration model, T5Tok
         return TextGenerator.Generate(decoder, prompts, options, eos < 0 ? null : eos, model.Config.PadTokenId, hitsStop, rowSeeds, device);
     }
 
+    /// <summary>
+    /// <see cref="Generate"/> over any number of source texts, <see cref="TextGenerationOptions.BatchSize"/> at a time; sampling
+    /// seeds come from <paramref name="seed"/> and each source's text, so a source gets the same output in any batch.
+    /// </summary>
+    public int[][] GenerateAll(IReadOnlyList<string?> texts, int maxSourceLength, TextGenerationOptions options, int seed)
+    {
+        var results = new List<int[]>(texts.Count);
+        foreach (var chunk in texts.Chunk(options.BatchSize))
+        {
+            var seeds = options.DoSample ? chunk.Select(t => TextGenerator.RowSeed(seed, t ?? "")).ToArray() : null;
+            results.AddRange(Generate(chunk.Select(t => EncodeSource(t, maxSourceLength)).ToArray(), options, seeds));
+        }
+        return results.ToArray();
+    }
+
     /// <summary>Text of generated ids: &lt;/s&gt; and &lt;pad&gt; dropped, sentinels kept (so span filling stays readable).</summary>
     public string DecodeGenerated(IEnumerable<int> ids) =>
         tokenizer.Decode(ids.Where(id => id != tokenizer.EosId && id != tokenizer.PadId));
