@@ -36,7 +36,6 @@ public sealed class T5ConditionalDecoder(T5ForConditionalGeneration model, Tenso
             : (encoderHidden.repeat_interleave(rows / sources, dim: 0), encoderMask.repeat_interleave(rows / sources, dim: 0));
         var t5Cache = cache is null ? null : cache as T5DecoderCache
             ?? throw new ArgumentException($"Expected a {nameof(T5DecoderCache)}, got {cache.GetType().Name}.", nameof(cache));
-        var logits = model.Decode(inputIds, hidden, mask, t5Cache);                  // (R, T, V)
-        return logits[.., -1, ..].to(ScalarType.Float32).MoveToOuterDisposeScope();
+        return model.DecodeNext(inputIds, hidden, mask, t5Cache).to(ScalarType.Float32).MoveToOuterDisposeScope();   // (R, V)
     }
 }
