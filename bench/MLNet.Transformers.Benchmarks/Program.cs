@@ -5,6 +5,7 @@
 //   dotnet run -c Release --project bench/MLNet.Transformers.Benchmarks -- qa [questions] [rounds]
 //   dotnet run -c Release --project bench/MLNet.Transformers.Benchmarks -- generation [steps]
 //   dotnet run -c Release --project bench/MLNet.Transformers.Benchmarks -- inference [quick] [rounds] [sst2 sentences] [fixed|sst2|latency|classifier]... [classifier=PATH]
+//   dotnet run -c Release --project bench/MLNet.Transformers.Benchmarks -- t5 [steps] [lengths]
 using MLNet.Transformers.Benchmarks;
 
 var rest = args.Skip(1).ToArray();
@@ -16,6 +17,7 @@ switch (args.FirstOrDefault() ?? "embedding")
     case "qa": QaBenchmark.Run(rest); break;
     case "generation": GenerationBenchmark.Run(rest); break;
     case "inference": InferenceBenchmark.Run(rest); break;
-    default: Console.Error.WriteLine("usage: [embedding [rounds] [sentences] | pretraining [steps] | finetuning [steps] [batch] [rounds] | qa [questions] [rounds] | generation [steps] | inference [quick] [rounds] [sst2 sentences]]"); return 2;
+    case "t5": T5Benchmark.Run(rest); break;
+    default: Console.Error.WriteLine("usage: [embedding [rounds] [sentences] | pretraining [steps] | finetuning [steps] [batch] [rounds] | qa [questions] [rounds] | generation [steps] | inference [quick] [rounds] [sst2 sentences] | t5 [steps] [lengths]]"); return 2;
 }
 return 0;

@@ -53,7 +53,7 @@ public sealed class TextGenerationEstimator : IEstimator<TextGenerationTransform
     }
 
     // The transformer keeps its own copy: changing the options object after Fit must not change a fitted model.
-    private static TextGenerationOptions Clone(TextGenerationOptions o) => new()
+    internal static TextGenerationOptions Clone(TextGenerationOptions o) => new()
     {
         MaxNewTokens = o.MaxNewTokens, DoSample = o.DoSample, Temperature = o.Temperature, TopK = o.TopK, TopP = o.TopP,
         RepetitionPenalty = o.RepetitionPenalty, NumBeams = o.NumBeams, LengthPenalty = o.LengthPenalty, StopStrings = o.StopStrings?.ToArray(),

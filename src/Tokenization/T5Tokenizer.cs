@@ -27,9 +27,13 @@ public sealed class T5Tokenizer
     private readonly string[] pieces;
     private readonly HashSet<int> specialIds;
     private readonly int[] sentinelIds;
+    private readonly byte[] tokenizerJson;
+    private readonly string? tokenizerConfigJson;
 
-    private T5Tokenizer(T5TokenizerJson.Parts parts, bool cleanUpTokenizationSpaces)
+    private T5Tokenizer(T5TokenizerJson.Parts parts, bool cleanUpTokenizationSpaces, byte[] tokenizerJson, string? tokenizerConfigJson)
     {
+        this.tokenizerJson = tokenizerJson;
+        this.tokenizerConfigJson = tokenizerConfigJson;
         sentencePiece = parts.SentencePiece;
         pieces = parts.Pieces;
         specialIds = parts.AddedTokens.Values.ToHashSet();
@@ -123,14 +127,34 @@ public sealed class T5Tokenizer
         if (!File.Exists(path))
             throw new FileNotFoundException($"No {FileName} in {directory}: a T5 checkpoint needs the Hugging Face tokenizer file (spiece.model alone is not supported).", path);
         bool cleanUp = true;
-        var configPath = Path.Combine(directory, "tokenizer_config.json");
-        if (File.Exists(configPath) && JsonDocument.Parse(File.ReadAllText(configPath)).RootElement.TryGetProperty("clean_up_tokenization_spaces", out var c)
+        var configPath = Path.Combine(directory, ConfigFileName);
+        string? configJson = File.Exists(configPath) ? File.ReadAllText(configPath) : null;
+        if (configJson is not null && JsonDocument.Parse(configJson).RootElement.TryGetProperty("clean_up_tokenization_spaces", out var c)
             && c.ValueKind is JsonValueKind.True or JsonValueKind.False)
             cleanUp = c.GetBoolean();
-        return FromFile(path, cleanUp);
+        return new(T5TokenizerJson.Read(path), cleanUp, File.ReadAllBytes(path), configJson);
     }
 
     /// <summary>Loads a Unigram <c>tokenizer.json</c> (T5, flan-t5) and checks that its pipeline is the one T5 uses.</summary>
     public static T5Tokenizer FromFile(string path, bool cleanUpTokenizationSpaces = true) =>
-        new(T5TokenizerJson.Read(path), cleanUpTokenizationSpaces);
+        new(T5TokenizerJson.Read(path), cleanUpTokenizationSpaces, File.ReadAllBytes(path), null);
+
+    /// <summary>The tokenizer-config file written next to <see cref="FileName"/>.</summary>
+    public const string ConfigFileName = "tokenizer_config.json";
+
+    /// <summary>
+    /// Writes <c>tokenizer.json</c> exactly as it was read, and <c>tokenizer_config.json</c> (the one read, or a minimal
+    /// T5 one), so HF's <c>AutoTokenizer</c> and <see cref="FromDirectory"/> load the folder.
+    /// </summary>
+    public void Save(string directory)
+    {
+        Directory.CreateDirectory(directory);
+        File.WriteAllBytes(Path.Combine(directory, FileName), tokenizerJson);
+        var config = tokenizerConfigJson ?? JsonSerializer.Serialize(new Dictionary<string, object>
+        {
+            ["tokenizer_class"] = "T5Tokenizer", ["eos_token"] = "</s>", ["pad_token"] = "<pad>", ["unk_token"] = "<unk>",
+            ["extra_ids"] = SentinelCount, ["clean_up_tokenization_spaces"] = CleanUpTokenizationSpaces,
+        }, new JsonSerializerOptions { WriteIndented = true });
+        File.WriteAllText(Path.Combine(directory, ConfigFileName), config);
+    }
 }

@@ -59,6 +59,17 @@ public sealed class T5ForConditionalGeneration : nn.Module
         return LmHead(hidden).MoveToOuterDisposeScope();
     }
 
+    /// <summary>
+    /// As <see cref="Decode"/>, but the head runs on the last position only: logits (B, vocab) of the next token — what a
+    /// generation step needs (the vocabulary projection is most of a small model's step).
+    /// </summary>
+    public Tensor DecodeNext(Tensor decoderInputIds, Tensor encoderHidden, Tensor encoderAttentionMask, T5DecoderCache? cache = null)
+    {
+        using var scope = NewDisposeScope();
+        var hidden = decoder.ForwardDecoder(shared.call(decoderInputIds), encoderHidden, encoderAttentionMask, cache);
+        return LmHead(hidden[.., -1, ..]).MoveToOuterDisposeScope();
+    }
+
     /// <summary>Teacher-forced logits (B, T, vocab): <see cref="Encode"/> then <see cref="Decode"/> without a cache.</summary>
     public Tensor forward(Tensor inputIds, Tensor attentionMask, Tensor decoderInputIds)
     {

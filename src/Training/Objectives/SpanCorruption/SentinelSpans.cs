@@ -64,4 +64,30 @@ public static class SentinelSpans
         if (tokens.Count != noise.Length)
             throw new ArgumentException($"The noise mask has {noise.Length} entries for {tokens.Count} tokens.", nameof(noise));
     }
+
+    /// <summary>
+    /// The inverse of span corruption at inference: <paramref name="input"/> (without &lt;/s&gt;) with each sentinel k replaced by
+    /// the ids that follow sentinel k in <paramref name="generated"/> (up to the next sentinel or <paramref name="eosId"/>).
+    /// A sentinel the model generated no span for is dropped.
+    /// </summary>
+    public static int[] Fill(IReadOnlyList<int> input, IReadOnlyList<int> generated, Func<int, int> sentinelIndex, int eosId)
+    {
+        var spans = new Dictionary<int, List<int>>();
+        List<int>? current = null;
+        foreach (var id in generated)
+        {
+            if (id == eosId) break;
+            int k = sentinelIndex(id);
+            if (k >= 0) spans[k] = current = [];
+            else current?.Add(id);
+        }
+        var filled = new List<int>();
+        foreach (var id in input.Where(id => id != eosId))
+        {
+            int k = sentinelIndex(id);
+            if (k < 0) filled.Add(id);
+            else if (spans.TryGetValue(k, out var span)) filled.AddRange(span);
+        }
+        return filled.ToArray();
+    }
 }
