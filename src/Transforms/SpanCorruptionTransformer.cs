@@ -2,6 +2,7 @@ using TorchSharp;
 using Microsoft.ML.Data;
 using Microsoft.ML.Runtime;
 using MLNet.Transformers.Generation;
+using MLNet.Transformers.Inference;
 using MLNet.Transformers.Models;
 using MLNet.Transformers.Models.T5;
 using MLNet.Transformers.Persistence;
@@ -41,6 +42,9 @@ public sealed class SpanCorruptionTransformer : CheckpointTransformer<SpanCorrup
         var device = DeviceName.Parse(settings.Device);
         model.to(device);
         model.eval();
+        // Generation.Precision = BFloat16: the linear layers run in bf16 and hand fp32 back (T5's attention adds an fp32
+        // relative bias and its RMS norms keep fp32 statistics, so no bf16 activation crosses a module boundary).
+        ScoringPrecision.Apply(model, settings.Generation.Precision, keepsBf16Output: _ => false);
         runner = new T5TextToTextRunner(model, tokenizer, device);
         (InputColumns, OutputColumns) = Columns(settings);
     }
@@ -86,6 +90,13 @@ public sealed class SpanCorruptionTransformer : CheckpointTransformer<SpanCorrup
     /// <summary>The text of <paramref name="text"/> with each sentinel replaced by its span in <paramref name="generated"/> (ids as generated).</summary>
     public string Fill(string? text, IReadOnlyList<int> generated) => Tokenizer.Decode(Training.Objectives.SpanCorruption.SentinelSpans.Fill(
         runner.EncodeSource(text, Settings.MaxSourceLength), generated, Tokenizer.SentinelIndex, Tokenizer.EosId));
+
+    /// <inheritdoc/>
+    protected internal override bool LengthBucketing => Settings.Generation.LengthBucketing;
+
+    /// <summary>Source token counts: batches of similar sources pad less (a source's output does not depend on its batch).</summary>
+    protected internal override int[]? RowLengths(RowBatch rows) =>
+        rows.GetInput<string>(Settings.TextColumnName).Select(s => runner.EncodeSource(s ?? "", Settings.MaxSourceLength).Length).ToArray();
 
     /// <inheritdoc/>
     protected internal override void MapBatch(RowBatch batch)

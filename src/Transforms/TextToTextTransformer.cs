@@ -2,6 +2,7 @@ using TorchSharp;
 using Microsoft.ML.Data;
 using Microsoft.ML.Runtime;
 using MLNet.Transformers.Generation;
+using MLNet.Transformers.Inference;
 using MLNet.Transformers.Models;
 using MLNet.Transformers.Models.T5;
 using MLNet.Transformers.Persistence;
@@ -45,6 +46,9 @@ public sealed class TextToTextTransformer : CheckpointTransformer<TextToTextSett
         var device = DeviceName.Parse(settings.Device);
         model.to(device);
         model.eval();
+        // Generation.Precision = BFloat16: the linear layers run in bf16 and hand fp32 back (T5's attention adds an fp32
+        // relative bias and its RMS norms keep fp32 statistics, so no bf16 activation crosses a module boundary).
+        ScoringPrecision.Apply(model, settings.Generation.Precision, keepsBf16Output: _ => false);
         runner = new T5TextToTextRunner(model, tokenizer, device);
         (InputColumns, OutputColumns) = Columns(settings);
     }
@@ -108,6 +112,13 @@ public sealed class TextToTextTransformer : CheckpointTransformer<TextToTextSett
         return runner.TargetLogLikelihoods(sources.Select(s => runner.EncodeSource(s, Settings.MaxSourceLength)).ToArray(),
             targets.Select(t => runner.EncodeSource(t, Settings.MaxTargetLength)).ToArray(), Settings.BatchSize);
     }
+
+    /// <inheritdoc/>
+    protected internal override bool LengthBucketing => Settings.Generation.LengthBucketing;
+
+    /// <summary>Source token counts: batches of similar sources pad less (a source's output does not depend on its batch).</summary>
+    protected internal override int[]? RowLengths(RowBatch rows) =>
+        rows.GetInput<string>(Settings.SourceColumnName).Select(s => runner.EncodeSource(s ?? "", Settings.MaxSourceLength).Length).ToArray();
 
     /// <inheritdoc/>
     protected internal override void MapBatch(RowBatch batch)
