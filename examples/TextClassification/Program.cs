@@ -51,6 +51,10 @@ AnsiConsole.Write(sweepTable);
 var keyedTrain = toKey.Transform(sstTrain);
 results.Add(("SST-2", "(a) our pretrained, fine-tuned", Accuracy(FineTune(pretrained, keyedTrain, best.LearningRate, best.Epochs, "(a) pretrained"), toKey.Transform(sstDev))));
 results.Add(("SST-2", "(b) random init, fine-tuned", Accuracy(FineTune(RandomInit(pretrained), keyedTrain, best.LearningRate, best.Epochs, "(b) random init"), toKey.Transform(sstDev))));
+// The same comparison with little labelled data (the first 1,000 of those sentences), where pretraining should matter most.
+var fewTrain = ml.Data.TakeRows(keyedTrain, 1000);
+results.Add(("SST-2", "(a) pretrained, 1,000 sentences", Accuracy(FineTune(pretrained, fewTrain, best.LearningRate, best.Epochs, "(a) pretrained, 1,000 rows"), toKey.Transform(sstDev))));
+results.Add(("SST-2", "(b) random init, 1,000 sentences", Accuracy(FineTune(RandomInit(pretrained), fewTrain, best.LearningRate, best.Epochs, "(b) random init, 1,000 rows"), toKey.Transform(sstDev))));
 var frozen = ml.Transforms.Text.TransformerEmbedding(pretrained, "Features", "Sentence1", pooling: EmbeddingPooling.Mean, maxSequenceLength: 64)
     .Append(ml.Transforms.NormalizeMeanVariance("Features"))
     .Append(ml.BinaryClassification.Trainers.LbfgsLogisticRegression("Label", "Features"));
