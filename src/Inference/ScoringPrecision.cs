@@ -23,13 +23,14 @@ public static class ScoringPrecision
 {
     /// <summary>
     /// The linear layers whose output feeds only bf16 work in the Hugging Face families: BERT/RoBERTa's
-    /// <c>query</c>/<c>key</c>/<c>value</c> and <c>intermediate.dense</c> (before GELU), T5's <c>q</c>/<c>k</c>/<c>v</c>/<c>wi</c>,
-    /// GPT-2's <c>c_fc</c> (before GELU). GPT-2's <c>c_attn</c> returns fp32: its keys and values go through RoPE and into the KV cache.
+    /// <c>query</c>/<c>key</c>/<c>value</c> and <c>intermediate.dense</c> (before GELU), DistilBERT's
+    /// <c>q_lin</c>/<c>k_lin</c>/<c>v_lin</c> and <c>lin1</c>, T5's <c>q</c>/<c>k</c>/<c>v</c>/<c>wi</c>, GPT-2's <c>c_fc</c> (before GELU). GPT-2's <c>c_attn</c> returns fp32: its keys and values go through RoPE and into the KV cache.
     /// </summary>
     public static bool FeedsBf16Work(string moduleName)
     {
         string leaf = moduleName[(moduleName.LastIndexOf('.') + 1)..];
         return leaf is "query" or "key" or "value" or "q" or "k" or "v" or "wi" or "wi_0" or "wi_1" or "c_fc"
+            || leaf is "q_lin" or "k_lin" or "v_lin" or "lin1"
             || moduleName.EndsWith("intermediate.dense", StringComparison.Ordinal);
     }
 

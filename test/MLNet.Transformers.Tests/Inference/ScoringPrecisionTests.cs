@@ -86,6 +86,39 @@ public sealed class ScoringPrecisionTests
     }
 
     [TestMethod]
+    public void Bf16_DistilBert_RunsAttentionAndFeedForwardExpansionInBf16WithinBound()
+    {
+        foreach (var name in new[] { "distilbert.transformer.layer.0.attention.q_lin", "transformer.layer.5.attention.k_lin",
+                     "distilbert.transformer.layer.1.attention.v_lin", "distilbert.transformer.layer.1.ffn.lin1" })
+            Assert.IsTrue(ScoringPrecision.FeedsBf16Work(name), name);
+        foreach (var name in new[] { "distilbert.transformer.layer.0.attention.out_lin", "distilbert.transformer.layer.0.ffn.lin2", "pre_classifier", "classifier" })
+            Assert.IsFalse(ScoringPrecision.FeedsBf16Work(name), name);
+
+        var config = new MLNet.Transformers.Models.DistilBert.DistilBertConfig { VocabSize = 1000, Dim = 256, NLayers = 6, NHeads = 4, HiddenDim = 1024 };
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var random = new Random(7);
+        var ids = tensor(Enumerable.Range(0, 8 * 64).Select(_ => (long)random.Next(5, 1000)).ToArray(), [8, 64]);
+        var mask = tensor(Enumerable.Range(0, 8 * 64).Select(i => i % 64 < 16 + 6 * (i / 64) ? 1L : 0L).ToArray(), [8, 64]);
+        var real = mask.to(ScalarType.Bool).unsqueeze(-1);
+        manual_seed(4);
+        using var f32 = new MLNet.Transformers.Models.DistilBert.DistilBertModel(config); f32.eval();
+        using var mixed = new MLNet.Transformers.Models.DistilBert.DistilBertModel(config); mixed.eval();
+        mixed.load_state_dict(f32.state_dict());
+        ScoringPrecision.Apply(mixed, Precision.BFloat16);
+        // The attention projections now hand bf16 to scaled_dot_product_attention (no cast back to fp32 in between).
+        var qLin = mixed.named_modules().Single(m => m.name.EndsWith("layer.0.attention.q_lin")).module;
+        ScalarType? seen = null;
+        ((nn.Module<Tensor, Tensor>)qLin).register_forward_hook((_, _, output) => { seen = output.dtype; return output; });
+        Tensor Run(MLNet.Transformers.Models.DistilBert.DistilBertModel m) =>
+            m.forward(ids, zeros_like(ids), mask).LastHiddenState.to(ScalarType.Float32).masked_select(real);
+        double error = RelativeError(Run(mixed), Run(f32));
+        Console.WriteLine($"DistilBERT 256 x 6 layers: bf16 scoring {error:E2}");
+        Assert.AreEqual(ScalarType.BFloat16, seen);
+        Assert.IsLessThan(1e-2, error);
+    }
+
+    [TestMethod]
     public void Bf16_KeepsLayerNormAndEmbeddingsInFp32AndOnlyLinearWeightsInBf16()
     {
         using var model = BertCheckpoint.LoadEncoder(Fixture);
