@@ -35,6 +35,9 @@ public sealed class BertSelfAttention : nn.Module
     {
         using var scope = NewDisposeScope();
         long b = hidden.shape[0], t = hidden.shape[1];
+        // In the projections' dtype once: with bf16 scoring (Inference/ScoringPrecision) each projection would otherwise
+        // cast the same fp32 activations to bf16 itself, three times. A no-op in fp32 and in bf16 training.
+        hidden = hidden.to(query.weight!.dtype);
         var q = SplitHeads(query.call(hidden), b, t); // (B, nh, T, hs)
         var k = SplitHeads(key.call(hidden), b, t);
         var v = SplitHeads(value.call(hidden), b, t);
