@@ -4,7 +4,7 @@
 // accuracy next to the paper's GLUE average. Also: a random-init baseline, one objective re-run with another seed (the noise
 // level), the prefix-LM attention mask, and a span-filling sample. Table printed; chart saved as a PNG.
 //
-//   dotnet run -c Release --project examples/T5Objectives                    # T5-tiny, 200 pretraining + 150 fine-tuning steps per run (bf16)
+//   dotnet run -c Release --project examples/T5Objectives                    # T5-tiny, 200 pretraining + 500 fine-tuning steps per run (bf16)
 //   dotnet run -c Release --project examples/T5Objectives -- --steps 3000 --finetune-steps 600 --rates   # longer, + corruption rates
 //   options: --steps N (pretraining steps per objective), --finetune-steps N, --rates (span corruption at 10/25/50% too),
 //            --fp32 (no bf16 mixed precision), --out DIR (checkpoints and chart; default ./t5-objectives-output)
@@ -19,7 +19,7 @@ using ScottPlot;
 using Spectre.Console;
 
 int Arg(string name, int fallback) => args.SkipWhile(a => a != name).Skip(1).FirstOrDefault() is { } v ? int.Parse(v) : fallback;
-int steps = Arg("--steps", 200), fineTuneSteps = Arg("--finetune-steps", 150);
+int steps = Arg("--steps", 200), fineTuneSteps = Arg("--finetune-steps", 500);
 bool bf16 = !args.Contains("--fp32");   // bf16 mixed precision: 2.4x the fp32 training tokens/s here (bench t5)
 string output = args.SkipWhile(a => a != "--out").Skip(1).FirstOrDefault() ?? Path.GetFullPath("t5-objectives-output");
 var data = Path.Combine(AppContext.BaseDirectory, "data");
