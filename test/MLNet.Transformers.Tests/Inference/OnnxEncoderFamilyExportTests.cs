@@ -13,7 +13,7 @@ namespace MLNet.Transformers.Tests.Inference;
 
 /// <summary>
 /// ExportOnnx for RoBERTa and DistilBERT (tiny random checkpoints in HF layout, <see cref="EncoderFixture"/>): the encoder
-/// with every pooling, the sequence classifier (each family's own head; regression too) and the token classifier run in ONNX
+/// with every pooling (and L2 Normalize, also a sentence-transformers folder's), the sequence classifier (each family's own head; regression too) and the token classifier run in ONNX
 /// Runtime and equal our TorchSharp transformers to 1e-4 on real sentences in one padded batch of different lengths, single
 /// texts and pairs; RoBERTa's in-graph positions give a padded row the vector it gets alone; int8 stays close.
 /// </summary>
@@ -95,6 +95,32 @@ public sealed class OnnxEncoderFamilyExportTests
         Assert.IsLessThan(1e-4, OnnxExportTests.MaxAbs(outputs["last_hidden_state"], TorchHidden(checkpoint, batch)), "last_hidden_state");
         var expected = transformer.Embed(Sentences, pairs ? Seconds : null).SelectMany(e => e).ToArray();
         Assert.IsLessThan(1e-4, OnnxExportTests.MaxAbs(outputs["embedding"], expected), $"{family} {pooling} embedding");
+    }
+
+    [TestMethod]
+    [DataRow("sentence-transformers")]
+    [DataRow("roberta")]
+    [DataRow("distilbert")]
+    public void NormalizedEmbeddingExport_GivesUnitVectorsEqualToTheTransformers(string source)
+    {
+        using var dir = new TempDirectory();
+        // A sentence-transformers folder (BERT fixture, mean pooling + Normalize module from modules.json), or normalize: true on a family checkpoint.
+        using var folder = source == "sentence-transformers" ? EncoderEmbeddingTests.SentenceTransformersFolder("mean", normalize: true) : null;
+        var checkpoint = folder?.Path ?? EncoderFineTuningTests.Folder(Family(source), "Pretrained");
+        using var transformer = folder is null ? Embedding(checkpoint, EmbeddingPooling.Max, normalize: true) : Embedding(checkpoint, EmbeddingPooling.Default);
+        Assert.IsTrue(transformer.Settings.Normalize);
+        transformer.ExportOnnx(dir.File("encoder.onnx"));
+
+        var tokenizer = folder is null ? EncoderCheckpoint.LoadTokenizer(checkpoint) : BertWordPieceTokenizer.FromDirectory(checkpoint);
+        var embedding = OnnxClassifierExportTests.Run(dir.File("encoder.onnx"), tokenizer.EncodeBatch(Sentences, null, 38))["embedding"];
+        var expected = transformer.Embed(Sentences);
+        int h = expected[0].Length;
+        for (int i = 0; i < Sentences.Length; i++)
+        {
+            var row = embedding.AsSpan(i * h, h).ToArray();
+            Assert.AreEqual(1.0, Math.Sqrt(row.Sum(x => (double)x * x)), 1e-5, $"{source} row {i} norm");
+            Assert.IsLessThan(1e-4, OnnxExportTests.MaxAbs(row, expected[i]), $"{source} row {i}");
+        }
     }
 
     [TestMethod]
