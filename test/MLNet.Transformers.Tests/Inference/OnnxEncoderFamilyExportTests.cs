@@ -1,4 +1,5 @@
 using Microsoft.ML;
+using Microsoft.ML.Data;
 using MLNet.Transformers.Estimators;
 using MLNet.Transformers.Models;
 using MLNet.Transformers.Tests.Checkpoints;
@@ -266,5 +267,65 @@ public sealed class OnnxEncoderFamilyExportTests
         Assert.IsLessThan(5e-2, hiddenError);
         Assert.IsLessThan(5e-2, embeddingError);
         Assert.IsLessThan(5e-2, scoreError);
+    }
+
+    [TestMethod]
+    public void TokenizeForTransformer_OnARobertaFolder_GivesTheBpeTokenizersPaddedEncoding_SinglesAndPairs()
+    {
+        const int maxLength = 24;   // short enough that the longest sentences and pairs are truncated too
+        var checkpoint = EncoderFineTuningTests.Folder(roberta, "SequenceClassification");
+        var ml = new MLContext(seed: 1);
+        var tokenizer = RobertaBpeTokenizer.FromDirectory(checkpoint);
+        foreach (bool pairs in new[] { false, true })
+        {
+            var tokenize = ml.Transforms.Text.TokenizeForTransformer(checkpoint, "Text", pairs ? "Second" : null, maxLength).Fit(Data(ml));
+            Assert.IsInstanceOfType<RobertaBpeTokenizer>(tokenize.Tokenizer);
+            var scored = tokenize.Transform(Data(ml));
+            long[][] Column(string name) => scored.GetColumn<VBuffer<long>>(name).Select(v => v.DenseValues().ToArray()).ToArray();
+            var (ids, mask, types) = (Column("input_ids"), Column("attention_mask"), Column("token_type_ids"));
+            for (int i = 0; i < Sentences.Length; i++)
+            {
+                var e = tokenizer.Encode(Sentences[i], pairs ? Seconds[i] : null, maxLength, padToMaxLength: true);
+                Assert.AreEqual(tokenizer.BosTokenId, e.InputIds[0]);
+                CollectionAssert.AreEqual(e.InputIds.Select(x => (long)x).ToArray(), ids[i], $"pairs {pairs} row {i} ids");
+                CollectionAssert.AreEqual(e.AttentionMask.Select(x => (long)x).ToArray(), mask[i], $"pairs {pairs} row {i} mask");
+                CollectionAssert.AreEqual(new long[maxLength], types[i], $"pairs {pairs} row {i} type ids are all 0");
+            }
+            Assert.IsTrue(ids.Any(r => r[^1] == tokenizer.PadTokenId) && ids.Any(r => r[^1] == tokenizer.EosTokenId), "some rows padded, some truncated");
+        }
+    }
+
+    [TestMethod]
+    public void RobertaServingPipeline_TokenizeApplyOnnxModel_GivesTheClassifiersScores_AfterSaveLoad_WithoutLibtorch()
+    {
+        const int maxLength = 32;
+        using var dir = new TempDirectory();
+        var ml = new MLContext(seed: 1);
+        using var transformer = Classifier(ml, "roberta", pairs: false);
+        transformer.ExportOnnx(dir.File("classifier.onnx"));
+        var checkpoint = EncoderFineTuningTests.Folder(roberta, "SequenceClassification");
+        Assert.IsLessThan(maxLength, PaddedBatch(checkpoint, Sentences).SequenceLength, "every sentence fits the serving length");
+
+        var data = Data(ml);
+        var serving = ServingPipelineTests.ServingPipeline(ml, data, dir.File("classifier.onnx"), checkpoint, maxLength, ["score", "predicted_class"]);
+        ml.Model.Save(serving, data.Schema, dir.File("serving.zip"));
+        var loaded = ml.Model.Load(dir.File("serving.zip"), out _);
+        var scored = loaded.Transform(data);
+        var scores = scored.GetColumn<VBuffer<float>>("score").Select(v => v.DenseValues().ToArray()).ToArray();
+        var classes = scored.GetColumn<VBuffer<long>>("predicted_class").Select(v => v.DenseValues().Single()).ToArray();
+        var expected = transformer.Score(Sentences);
+        for (int i = 0; i < Sentences.Length; i++)
+        {
+            Assert.IsLessThan(1e-4, OnnxExportTests.MaxAbs(scores[i], expected[i]), $"row {i} score after Model.Load");
+            Assert.AreEqual(Array.IndexOf(expected[i], expected[i].Max()), (int)classes[i], $"row {i} class");
+        }
+
+        var lines = ServingPipelineTests.RunServingProcess([dir.File("serving.zip"), "score", .. Sentences]);
+        Assert.AreEqual("libtorch shipped=False loaded=False", lines[0], "the serving process must run without libtorch");
+        for (int i = 0; i < Sentences.Length; i++)
+        {
+            var values = lines[i + 1].Split(' ').Select(v => float.Parse(v, System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+            Assert.IsLessThan(1e-4, OnnxExportTests.MaxAbs(values, expected[i]), $"row {i}, fresh process");
+        }
     }
 }
