@@ -7,7 +7,7 @@ namespace MLNet.Transformers.Estimators;
 
 /// <summary>
 /// Estimator for <see cref="TokenizeForTransformerTransformer"/>: nothing is trained; <see cref="Fit"/> checks the schema and
-/// loads the vocabulary. Use it through <c>mlContext.Transforms.Text.TokenizeForTransformer(...)</c>.
+/// loads the tokenizer. Use it through <c>mlContext.Transforms.Text.TokenizeForTransformer(...)</c>.
 /// </summary>
 public sealed class TokenizeForTransformerEstimator : IEstimator<TokenizeForTransformerTransformer>
 {
@@ -20,17 +20,23 @@ public sealed class TokenizeForTransformerEstimator : IEstimator<TokenizeForTran
         ArgumentException.ThrowIfNullOrWhiteSpace(settings.InputColumnName, "inputColumnName");
         if (settings.MaxSequenceLength < (settings.SecondInputColumnName is null ? 3 : 4))
             throw new ArgumentOutOfRangeException("maxSequenceLength", settings.MaxSequenceLength, "maxSequenceLength must leave room for [CLS], [SEP] and at least one token.");
-        if (!File.Exists(Path.Combine(vocabularyDirectory, "vocab.txt")))
-            throw new ArgumentException($"'{vocabularyDirectory}' has no vocab.txt.", nameof(vocabularyDirectory));
+        if (!File.Exists(Path.Combine(vocabularyDirectory, "vocab.txt"))
+            && !(File.Exists(Path.Combine(vocabularyDirectory, "vocab.json")) && File.Exists(Path.Combine(vocabularyDirectory, "merges.txt"))))
+            throw new ArgumentException($"'{vocabularyDirectory}' has neither vocab.txt (BERT/DistilBERT WordPiece) nor vocab.json + merges.txt (RoBERTa byte-level BPE).", nameof(vocabularyDirectory));
         this.vocabularyDirectory = vocabularyDirectory;
         this.settings = settings;
     }
 
-    /// <summary>Checks the input schema and loads the vocabulary.</summary>
+    /// <summary>Checks the input schema and loads the tokenizer (WordPiece from vocab.txt, or RoBERTa's BPE from vocab.json + merges.txt).</summary>
     public TokenizeForTransformerTransformer Fit(IDataView input)
     {
         ArgumentNullException.ThrowIfNull(input);
-        var transformer = new TokenizeForTransformerTransformer(settings, BertWordPieceTokenizer.FromDirectory(vocabularyDirectory));
+        var tokenizer = TokenizeForTransformerTransformer.LoadTokenizer(vocabularyDirectory);
+        int specials = settings.SecondInputColumnName is null ? tokenizer.PairTemplate.Start.Length + tokenizer.PairTemplate.End.Length : tokenizer.PairTemplate.Count;
+        if (settings.MaxSequenceLength < specials + 1)
+            throw new ArgumentOutOfRangeException("maxSequenceLength", settings.MaxSequenceLength,
+                $"maxSequenceLength must leave room for the {specials} special tokens this tokenizer adds and at least one token.");
+        var transformer = new TokenizeForTransformerTransformer(settings, tokenizer);
         transformer.GetOutputSchema(input.Schema);
         return transformer;
     }

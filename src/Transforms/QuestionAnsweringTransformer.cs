@@ -97,6 +97,27 @@ public sealed class QuestionAnsweringTransformer : CheckpointTransformer<Questio
     }
 
     /// <summary>
+    /// Writes the span model (encoder + <c>qa_outputs</c>) as an ONNX model of standard operators (opset 17) for ONNX Runtime
+    /// or <c>mlContext.Transforms.ApplyOnnxModel</c>: inputs <c>input_ids</c>, <c>attention_mask</c>, <c>token_type_ids</c>
+    /// (int64 [batch, sequence]; one question-first window per row, packed as the family packs pairs — BERT/DistilBERT
+    /// <c>[CLS] q [SEP] c [SEP]</c>, RoBERTa <c>&lt;s&gt; q &lt;/s&gt;&lt;/s&gt; c &lt;/s&gt;</c> — which
+    /// <c>TokenizeForTransformer</c> with the question as first and the context as second column gives for a context that
+    /// fits one window; DistilBERT's graph ignores <c>token_type_ids</c>) → <c>start_logits</c> and <c>end_logits</c>
+    /// [batch, sequence]. BERT, RoBERTa and DistilBERT. Only the network is exported: span extraction stays in .NET —
+    /// cutting long contexts into strided windows, the masked softmax over context tokens, picking the best
+    /// (start ≤ end, at most MaxAnswerLength) spans and mapping them back to the context's characters are what
+    /// <see cref="Predict"/> does around the model and are not in the graph. With <paramref name="quantizeInt8"/> the
+    /// encoder's linear layers are dynamically quantized (int8 weights, per-output-channel scales; <c>qa_outputs</c> stays fp32).
+    /// A bf16 transformer exports its bf16-rounded weights as fp32.
+    /// </summary>
+    public void ExportOnnx(string path, bool quantizeInt8 = false)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        using var use = UseModel();
+        Onnx.EncoderOnnxExporter.ExportQuestionAnswering(model, path, quantizeInt8);
+    }
+
+    /// <summary>
     /// Writes the model in its family's Hugging Face layout — <c>BertForQuestionAnswering</c> (<c>bert.…</c>),
     /// <c>RobertaForQuestionAnswering</c> (<c>roberta.…</c>) or <c>DistilBertForQuestionAnswering</c> (<c>distilbert.…</c>), with
     /// <c>qa_outputs.…</c>: config.json, model.safetensors and the tokenizer files (vocab.txt, or vocab.json + merges.txt; tokenizer_config.json).

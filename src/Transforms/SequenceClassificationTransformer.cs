@@ -139,19 +139,19 @@ public sealed class SequenceClassificationTransformer : CheckpointTransformer<Se
     /// <summary>
     /// Writes the classifier as an ONNX model of standard operators (opset 17) for ONNX Runtime or
     /// <c>mlContext.Transforms.ApplyOnnxModel</c>: inputs <c>input_ids</c>, <c>attention_mask</c>, <c>token_type_ids</c>
-    /// (int64 [batch, sequence], as <c>TokenizeForTransformer</c> produces) → <c>logits</c> [batch, labels], <c>score</c>
-    /// [batch, labels] (this transformer's Score: softmax probabilities, or the raw output for regression) and, for
-    /// classification, <c>predicted_class</c> [batch] (int64 argmax, 0-based: key value − 1). With <paramref name="quantizeInt8"/>
-    /// the encoder's linear layers are dynamically quantized (int8 weights, per-output-channel scales). A bf16 transformer
-    /// exports its bf16-rounded weights as fp32. BERT checkpoints only (RoBERTa/DistilBERT heads: not yet).
+    /// (int64 [batch, sequence], as <c>TokenizeForTransformer</c> produces; DistilBERT's graph ignores <c>token_type_ids</c>)
+    /// → <c>logits</c> [batch, labels], <c>score</c> [batch, labels] (this transformer's Score: softmax probabilities, or the
+    /// raw output for regression) and, for classification, <c>predicted_class</c> [batch] (int64 argmax, 0-based: key value − 1).
+    /// Each family's own head is exported: BERT pooler → classifier (or classifier on [CLS]), RoBERTa classifier.dense → tanh →
+    /// classifier.out_proj on &lt;s&gt;, DistilBERT pre_classifier → ReLU → classifier on [CLS]. With <paramref name="quantizeInt8"/>
+    /// the encoder's linear layers are dynamically quantized (int8 weights, per-output-channel scales; the head stays fp32).
+    /// A bf16 transformer exports its bf16-rounded weights as fp32.
     /// </summary>
     public void ExportOnnx(string path, bool quantizeInt8 = false)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
         using var use = UseModel();
-        if (model is not Models.Bert.BertForSequenceClassification bert)
-            throw new InvalidOperationException($"ExportOnnx supports BERT classifiers; this transformer holds a {model.GetType().Name}.");
-        Onnx.BertOnnxExporter.ExportSequenceClassifier(bert, path, Settings.IsRegression, quantizeInt8);
+        Onnx.EncoderOnnxExporter.ExportSequenceClassifier(model, path, Settings.IsRegression, quantizeInt8);
     }
 
     /// <summary>

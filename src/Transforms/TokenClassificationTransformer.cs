@@ -107,18 +107,17 @@ public sealed class TokenClassificationTransformer : CheckpointTransformer<Token
 
     /// <summary>
     /// Writes the tagger as an ONNX model of standard operators (opset 17): inputs <c>input_ids</c>, <c>attention_mask</c>,
-    /// <c>token_type_ids</c> (int64 [batch, sequence]) → per-token <c>logits</c> [batch, sequence, labels] and
-    /// <c>predicted_class</c> [batch, sequence] (int64 argmax, 0-based: key value − 1). The graph tags WordPieces: picking each
-    /// word's first piece (what <see cref="Predict"/> returns) is left to the caller. With <paramref name="quantizeInt8"/>
-    /// the encoder's linear layers are dynamically quantized. BERT checkpoints only.
+    /// <c>token_type_ids</c> (int64 [batch, sequence]; DistilBERT's graph ignores <c>token_type_ids</c>) → per-token
+    /// <c>logits</c> [batch, sequence, labels] and <c>predicted_class</c> [batch, sequence] (int64 argmax, 0-based: key value − 1).
+    /// The graph tags tokens (WordPieces, or RoBERTa's BPE pieces): picking each word's first piece (what <see cref="Predict"/>
+    /// returns) is left to the caller. BERT, RoBERTa and DistilBERT. With <paramref name="quantizeInt8"/> the encoder's linear
+    /// layers are dynamically quantized.
     /// </summary>
     public void ExportOnnx(string path, bool quantizeInt8 = false)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
         using var use = UseModel();
-        if (model is not Models.Bert.BertForTokenClassification bert)
-            throw new InvalidOperationException($"ExportOnnx supports BERT taggers; this transformer holds a {model.GetType().Name}.");
-        Onnx.BertOnnxExporter.ExportTokenClassifier(bert, path, quantizeInt8);
+        Onnx.EncoderOnnxExporter.ExportTokenClassifier(model, path, quantizeInt8);
     }
 
     /// <summary>Writes HF layout: config.json (<c>BertForTokenClassification</c>, id2label/label2id from the key values), weights and tokenizer files.</summary>

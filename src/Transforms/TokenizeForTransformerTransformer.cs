@@ -8,15 +8,17 @@ namespace MLNet.Transformers.Transforms;
 
 /// <summary>What a <see cref="TokenizeForTransformerTransformer"/> was configured with (saved inside the ML.NET model).</summary>
 /// <param name="InputColumnName">The text column.</param>
-/// <param name="SecondInputColumnName">The second text of a pair (<c>[CLS] A [SEP] B [SEP]</c>), or null.</param>
+/// <param name="SecondInputColumnName">The second text of a pair (<c>[CLS] A [SEP] B [SEP]</c>; RoBERTa <c>&lt;s&gt; A &lt;/s&gt;&lt;/s&gt; B &lt;/s&gt;</c>), or null.</param>
 /// <param name="MaxSequenceLength">Every row is truncated (longest-first for pairs) and padded to exactly this many tokens.</param>
 public sealed record TokenizeForTransformerSettings(string InputColumnName, string? SecondInputColumnName = null, int MaxSequenceLength = 128);
 
 /// <summary>
-/// BERT WordPiece tokenization as an ML.NET transform, with no TorchSharp: text → <c>input_ids</c>, <c>attention_mask</c>,
-/// <c>token_type_ids</c> (int64 vectors of <see cref="TokenizeForTransformerSettings.MaxSequenceLength"/>, padded), exactly
-/// the inputs of a model written by <c>ExportOnnx</c>. A serving pipeline is
-/// <c>TokenizeForTransformer → mlContext.Transforms.ApplyOnnxModel(...)</c> and runs without libtorch.
+/// An encoder's tokenization as an ML.NET transform, with no TorchSharp: text → <c>input_ids</c>, <c>attention_mask</c>,
+/// <c>token_type_ids</c> (int64 vectors of <see cref="TokenizeForTransformerSettings.MaxSequenceLength"/>, padded with the
+/// tokenizer's pad id), exactly the inputs of a model written by <c>ExportOnnx</c>. The tokenizer follows the folder's files:
+/// <c>vocab.txt</c> → BERT WordPiece (BERT, DistilBERT), otherwise <c>vocab.json</c> + <c>merges.txt</c> → RoBERTa byte-level
+/// BPE (type ids all 0). A serving pipeline is <c>TokenizeForTransformer → mlContext.Transforms.ApplyOnnxModel(...)</c> and
+/// runs without libtorch. Saved with the tokenizer's files; models saved before RoBERTa support (vocab.txt) load unchanged.
 /// </summary>
 public sealed class TokenizeForTransformerTransformer : BatchedTransformerBase, ILoadableTransformer<TokenizeForTransformerTransformer>
 {
@@ -24,9 +26,9 @@ public sealed class TokenizeForTransformerTransformer : BatchedTransformerBase, 
     public const string InputIdsColumnName = "input_ids", AttentionMaskColumnName = "attention_mask", TokenTypeIdsColumnName = "token_type_ids";
     private const string SettingsItem = "Settings.json";
     private const string VocabularyItem = "Vocabulary";
-    private readonly BertWordPieceTokenizer tokenizer;
+    private readonly IEncoderTokenizer tokenizer;
 
-    internal TokenizeForTransformerTransformer(TokenizeForTransformerSettings settings, BertWordPieceTokenizer tokenizer) : base(batchSize: 64)
+    internal TokenizeForTransformerTransformer(TokenizeForTransformerSettings settings, IEncoderTokenizer tokenizer) : base(batchSize: 64)
     {
         Settings = settings;
         this.tokenizer = tokenizer;
@@ -46,8 +48,8 @@ public sealed class TokenizeForTransformerTransformer : BatchedTransformerBase, 
     /// <summary>The settings this transformer was built with.</summary>
     public TokenizeForTransformerSettings Settings { get; }
 
-    /// <summary>The WordPiece tokenizer.</summary>
-    public BertWordPieceTokenizer Tokenizer => tokenizer;
+    /// <summary>The tokenizer: <see cref="BertWordPieceTokenizer"/> or <see cref="RobertaBpeTokenizer"/>.</summary>
+    public IEncoderTokenizer Tokenizer => tokenizer;
 
     /// <inheritdoc/>
     public override IReadOnlyList<InputColumnSpec> InputColumns { get; }
@@ -73,11 +75,7 @@ public sealed class TokenizeForTransformerTransformer : BatchedTransformerBase, 
     protected override void SavePayload(TransformerPayloadWriter writer)
     {
         writer.WriteJson(SettingsItem, Settings);
-        writer.WriteDirectory(VocabularyItem, directory =>
-        {
-            tokenizer.SaveVocabulary(Path.Combine(directory, "vocab.txt"));
-            tokenizer.SaveConfig(Path.Combine(directory, "tokenizer_config.json"));
-        });
+        writer.WriteDirectory(VocabularyItem, tokenizer.SaveTo);   // WordPiece: vocab.txt + tokenizer_config.json, as before RoBERTa
     }
 
     /// <summary>Recreates the transformer from an ML.NET model (called by <c>mlContext.Model.Load</c>).</summary>
@@ -85,6 +83,18 @@ public sealed class TokenizeForTransformerTransformer : BatchedTransformerBase, 
     {
         var settings = payload.ReadJson<TokenizeForTransformerSettings>(SettingsItem);
         using var vocabulary = payload.RestoreDirectory(VocabularyItem);
-        return new TokenizeForTransformerTransformer(settings, BertWordPieceTokenizer.FromDirectory(vocabulary.Path));
+        return new TokenizeForTransformerTransformer(settings, LoadTokenizer(vocabulary.Path));
+    }
+
+    /// <summary>
+    /// The tokenizer a folder's files describe: <c>vocab.txt</c> → BERT WordPiece (checked first, so every folder that served
+    /// before still gets WordPiece), else <c>vocab.json</c> + <c>merges.txt</c> → RoBERTa byte-level BPE; tokenizer_config.json
+    /// is read when present. By files rather than config.json's model_type, so a tokenizer-only folder (and a saved model) works.
+    /// </summary>
+    internal static IEncoderTokenizer LoadTokenizer(string directory)
+    {
+        if (File.Exists(Path.Combine(directory, "vocab.txt"))) return BertWordPieceTokenizer.FromDirectory(directory);
+        if (File.Exists(Path.Combine(directory, "vocab.json")) && File.Exists(Path.Combine(directory, "merges.txt"))) return RobertaBpeTokenizer.FromDirectory(directory);
+        throw new ArgumentException($"'{directory}' has neither vocab.txt (BERT/DistilBERT WordPiece) nor vocab.json + merges.txt (RoBERTa byte-level BPE).", nameof(directory));
     }
 }

@@ -109,7 +109,7 @@ public sealed class TransformerEmbeddingTransformer : BatchedTransformerBase, IL
     /// <summary>The settings this transformer was built with.</summary>
     public TransformerEmbeddingSettings Settings { get; }
 
-    /// <summary>The model's tokenizer (what <c>TokenizeForTransformer</c> runs when serving an exported BERT model).</summary>
+    /// <summary>The model's tokenizer (what <c>TokenizeForTransformer</c> runs when serving an exported model).</summary>
     public IEncoderTokenizer Tokenizer => tokenizer;
 
     /// <summary>Length of the output vectors (the model's hidden size).</summary>
@@ -162,20 +162,19 @@ public sealed class TransformerEmbeddingTransformer : BatchedTransformerBase, IL
     /// <summary>
     /// Writes the encoder as an ONNX model of standard operators (opset 17) for ONNX Runtime or
     /// <c>mlContext.Transforms.ApplyOnnxModel</c>: inputs <c>input_ids</c>, <c>attention_mask</c>, <c>token_type_ids</c>
-    /// (int64 [batch, sequence], as <c>TokenizeForTransformer</c> produces) → <c>last_hidden_state</c> [batch, sequence, hidden]
-    /// and <c>embedding</c> [batch, hidden] (this transformer's pooling). With <paramref name="quantizeInt8"/> the linear
-    /// layers are dynamically quantized (int8 weights with per-output-channel scales, ~4× smaller; integer matmuls).
-    /// A bf16 transformer exports its bf16-rounded weights as fp32. BERT checkpoints only (RoBERTa/DistilBERT: not yet).
+    /// (int64 [batch, sequence], as <c>TokenizeForTransformer</c> produces; DistilBERT's graph ignores <c>token_type_ids</c>)
+    /// → <c>last_hidden_state</c> [batch, sequence, hidden] and <c>embedding</c> [batch, hidden]: this transformer's pooling
+    /// (Cls, Mean, Max, or Pooler where the model has one), L2-normalised as <see cref="Embed"/> when
+    /// <see cref="TransformerEmbeddingSettings.Normalize"/> is on. BERT, RoBERTa (positions computed in the graph as HF's
+    /// <c>create_position_ids_from_input_ids</c>, so padded batches match) and DistilBERT. With <paramref name="quantizeInt8"/>
+    /// the linear layers are dynamically quantized (int8 weights with per-output-channel scales, ~4× smaller; integer
+    /// matmuls). A bf16 transformer exports its bf16-rounded weights as fp32.
     /// </summary>
     public void ExportOnnx(string path, bool quantizeInt8 = false)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
         using var use = UseModel();
-        if (encoder is not BertModel bert)
-            throw new InvalidOperationException($"ExportOnnx supports BERT encoders; this transformer holds a '{encoder.ModelType}' model.");
-        if (Settings.Normalize == true)
-            throw new InvalidOperationException("ExportOnnx does not export the L2 normalisation of a Normalize-d embedding; normalise the exported 'embedding' output yourself.");
-        Onnx.BertOnnxExporter.Export(bert, bert.Config, path, Settings.Pooling, quantizeInt8);
+        Onnx.EncoderOnnxExporter.ExportEncoder(encoder, path, Settings.Pooling, Settings.Normalize == true, quantizeInt8);
     }
 
     /// <inheritdoc/>

@@ -120,7 +120,7 @@ public sealed class EncoderEmbeddingTests
     }
 
     // A sentence-transformers folder: the BERT fixture at the root (module 0, path ""), 1_Pooling, 2_Normalize.
-    private static TempDirectory SentenceTransformersFolder(string mode, bool normalize)
+    internal static TempDirectory SentenceTransformersFolder(string mode, bool normalize)
     {
         var dir = new TempDirectory();
         foreach (var file in Directory.GetFiles(BertParityTests.FixtureDirectory).Where(f => !f.EndsWith("expected.json", StringComparison.Ordinal)))

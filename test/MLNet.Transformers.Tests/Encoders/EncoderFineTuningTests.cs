@@ -49,10 +49,16 @@ public sealed class EncoderFineTuningTests
     internal static string Folder(EncoderFixture f, string kind)
     {
         var dir = f.Write(kind, withPooler: kind == "Pretrained", id2label: kind == "SequenceClassification" ? Labels : null);
+        AddTokenizer(f, dir);
+        return dir;
+    }
+
+    /// <summary>Writes the family's tokenizer files into a checkpoint folder (RoBERTa's BPE, or the BERT fixture's WordPiece for DistilBERT).</summary>
+    internal static void AddTokenizer(EncoderFixture f, string dir)
+    {
         if (f.ModelType == "roberta") RobertaVocabulary.WriteTo(dir);
         else foreach (var file in new[] { "vocab.txt", "tokenizer_config.json" })
                 File.Copy(Path.Combine(BertParityTests.FixtureDirectory, file), Path.Combine(dir, file), overwrite: true);
-        return dir;
     }
 
     [TestMethod]

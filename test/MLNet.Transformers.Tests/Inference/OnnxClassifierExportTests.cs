@@ -24,7 +24,7 @@ public sealed class OnnxClassifierExportTests
     private sealed class Row { public string Text { get; set; } = ""; public string Sentiment { get; set; } = ""; }
 
     /// <summary>Runs an exported classifier on a tokenized batch: every output, flattened (predicted_class as float).</summary>
-    private static Dictionary<string, float[]> Run(string path, BertBatch batch)
+    internal static Dictionary<string, float[]> Run(string path, BertBatch batch)
     {
         using var session = new InferenceSession(path);
         int[] shape = [batch.BatchSize, batch.SequenceLength];

@@ -42,6 +42,28 @@ public sealed class ServingPipelineTests
     }
 
     [TestMethod]
+    public void TokenizeForTransformer_ModelSavedBeforeRobertaSupport_StillLoadsAndTokenizes()
+    {
+        var folder = Path.Combine(AppContext.BaseDirectory, "TestData", "tokenize-for-transformer-v1");
+        var ml = new MLContext(seed: 1);
+        var rows = new[] { new PairRow { Text = "A charming journey", Second = "dull" }, new PairRow { Text = "it 's slow , very slow .", Second = "unflinchingly bleak" } };
+        var data = ml.Data.LoadFromEnumerable(rows);
+        var loaded = ml.Model.Load(Path.Combine(folder, "tokenize-v1.zip"), out _);
+        var scored = loaded.Transform(data);
+        Assert.AreEqual(new VectorDataViewType(NumberDataViewType.Int64, 16), scored.Schema["input_ids"].Type);
+        var tokenizer = BertWordPieceTokenizer.FromDirectory(folder);
+        var (ids, types) = (Column(scored, "input_ids"), Column(scored, "token_type_ids"));
+        for (int i = 0; i < rows.Length; i++)
+        {
+            var e = tokenizer.Encode(rows[i].Text, rows[i].Second, 16, padToMaxLength: true);
+            Assert.AreEqual(tokenizer.ClsTokenId, e.InputIds[0]);
+            CollectionAssert.AreEqual(e.InputIds.Select(x => (long)x).ToArray(), ids[i], $"row {i} ids");
+            CollectionAssert.AreEqual(e.TokenTypeIds.Select(x => (long)x).ToArray(), types[i], $"row {i} token types");
+        }
+        Assert.IsFalse(ids.SelectMany(r => r).Contains(tokenizer.UnkTokenId), "every word is in the small vocabulary (lower-cased, split into pieces)");
+    }
+
+    [TestMethod]
     public void TokenizeForTransformer_NamesAMissingColumn()
     {
         var ml = new MLContext(seed: 1);
