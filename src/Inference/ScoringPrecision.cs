@@ -12,6 +12,8 @@ namespace MLNet.Transformers.Inference;
 /// cast their output back to fp32. So embeddings, residual sums, LayerNorm and pooling run in fp32 as before — that is
 /// where bf16's 8-bit mantissa costs accuracy (casting the whole model doubles the error) — while ~97% of the FLOPs
 /// (the matmuls) run in bf16. Attention itself runs in bf16; PyTorch's CPU attention kernel keeps its softmax in fp32.
+/// A projection whose output is added straight to the fp32 residual stream also stays bf16: the add promotes it to
+/// fp32 exactly as a cast would, without a separate pass over the activations.
 /// </summary>
 /// <remarks>
 /// Works for any model built from <see cref="Linear"/> (or GPT-2 <see cref="Conv1D"/>) modules called through <c>.call()</c> (hooks do not run on
@@ -35,9 +37,20 @@ public static class ScoringPrecision
     }
 
     /// <summary>
+    /// The linear layers whose output is added straight to the fp32 residual stream (the add promotes bf16 to fp32
+    /// exactly): BERT/RoBERTa's <c>attention.output.dense</c> and <c>output.dense</c> of each layer, DistilBERT's
+    /// <c>attention.out_lin</c> and <c>ffn.lin2</c>. Heads, poolers and the MLM transform (which feed tanh, GELU or
+    /// LayerNorm directly) are not among them.
+    /// </summary>
+    public static bool FeedsResidualSum(string moduleName) =>
+        (moduleName.Contains(".layer.", StringComparison.Ordinal) || moduleName.StartsWith("layer.", StringComparison.Ordinal))
+        && (moduleName.EndsWith("attention.output.dense", StringComparison.Ordinal) || moduleName.EndsWith(".output.dense", StringComparison.Ordinal)
+            || moduleName.EndsWith("attention.out_lin", StringComparison.Ordinal) || moduleName.EndsWith("ffn.lin2", StringComparison.Ordinal));
+
+    /// <summary>
     /// Applies <paramref name="precision"/> to <paramref name="model"/> in place; Float32 leaves it unchanged.
-    /// <paramref name="keepsBf16Output"/> (by module name, default <see cref="FeedsBf16Work"/>) picks the linear layers
-    /// whose output stays bf16.
+    /// <paramref name="keepsBf16Output"/> (by module name, default <see cref="FeedsBf16Work"/> or <see cref="FeedsResidualSum"/>)
+    /// picks the linear layers whose output stays bf16.
     /// </summary>
     public static void Apply(nn.Module model, Precision precision, Func<string, bool>? keepsBf16Output = null)
     {
@@ -46,7 +59,7 @@ public static class ScoringPrecision
         {
             case Precision.Float32: return;
             case Precision.BFloat16:
-                keepsBf16Output ??= FeedsBf16Work;
+                keepsBf16Output ??= name => FeedsBf16Work(name) || FeedsResidualSum(name);
                 foreach (var (name, module) in model.named_modules())
                     if (module is Linear or Conv1D) ToBf16((nn.Module<Tensor, Tensor>)module, keepsBf16Output(name));
                 return;

@@ -119,6 +119,34 @@ public sealed class ScoringPrecisionTests
     }
 
     [TestMethod]
+    public void Bf16_ResidualProjectionsStayBf16_AndTheAddPromotesExactlyAsACastWould()
+    {
+        foreach (var name in new[] { "bert.encoder.layer.0.attention.output.dense", "encoder.layer.1.output.dense",
+                     "roberta.encoder.layer.3.output.dense", "distilbert.transformer.layer.0.attention.out_lin", "transformer.layer.2.ffn.lin2" })
+            Assert.IsTrue(ScoringPrecision.FeedsResidualSum(name), name);
+        foreach (var name in new[] { "bert.pooler.dense", "cls.predictions.transform.dense", "classifier.dense", "classifier.out_proj",
+                     "bert.encoder.layer.0.intermediate.dense", "pre_classifier", "transformer.h.0.mlp.c_proj", "qa_outputs" })
+            Assert.IsFalse(ScoringPrecision.FeedsResidualSum(name), name);
+
+        // Same model, bf16 scoring with the residual projections handing back bf16 (default) or casting to fp32 first:
+        // the hidden states must be bit-identical (fp32 + bf16 promotes the bf16 operand exactly).
+        var tokenizer = BertWordPieceTokenizer.FromDirectory(Fixture);
+        var batch = tokenizer.EncodeBatch(Sentences, null, 128);
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var shape = new long[] { batch.BatchSize, batch.SequenceLength };
+        var (ids, types, mask) = (tensor(batch.InputIds, shape), tensor(batch.TokenTypeIds, shape), tensor(batch.AttentionMask, shape));
+        using var promoted = BertCheckpoint.LoadEncoder(Fixture); promoted.eval();
+        using var cast = BertCheckpoint.LoadEncoder(Fixture); cast.eval();
+        ScoringPrecision.Apply(promoted, Precision.BFloat16);
+        ScoringPrecision.Apply(cast, Precision.BFloat16, ScoringPrecision.FeedsBf16Work);
+        var a = promoted.forward(ids, types, mask).LastHiddenState;
+        var b = cast.forward(ids, types, mask).LastHiddenState;
+        Assert.AreEqual(ScalarType.Float32, a.dtype);
+        Assert.IsTrue(a.eq(b).all().item<bool>(), "promotion in the residual add must equal an explicit cast");
+    }
+
+    [TestMethod]
     public void Bf16_KeepsLayerNormAndEmbeddingsInFp32AndOnlyLinearWeightsInBf16()
     {
         using var model = BertCheckpoint.LoadEncoder(Fixture);
