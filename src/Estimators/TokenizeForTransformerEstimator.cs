@@ -20,9 +20,7 @@ public sealed class TokenizeForTransformerEstimator : IEstimator<TokenizeForTran
         ArgumentException.ThrowIfNullOrWhiteSpace(settings.InputColumnName, "inputColumnName");
         if (settings.MaxSequenceLength < (settings.SecondInputColumnName is null ? 3 : 4))
             throw new ArgumentOutOfRangeException("maxSequenceLength", settings.MaxSequenceLength, "maxSequenceLength must leave room for [CLS], [SEP] and at least one token.");
-        if (!File.Exists(Path.Combine(vocabularyDirectory, "vocab.txt"))
-            && !(File.Exists(Path.Combine(vocabularyDirectory, "vocab.json")) && File.Exists(Path.Combine(vocabularyDirectory, "merges.txt"))))
-            throw new ArgumentException($"'{vocabularyDirectory}' has neither vocab.txt (BERT/DistilBERT WordPiece) nor vocab.json + merges.txt (RoBERTa byte-level BPE).", nameof(vocabularyDirectory));
+        TokenizeForTransformerTransformer.RequireTokenizerFiles(vocabularyDirectory, nameof(vocabularyDirectory));
         this.vocabularyDirectory = vocabularyDirectory;
         this.settings = settings;
     }

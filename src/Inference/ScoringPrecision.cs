@@ -44,7 +44,7 @@ public static class ScoringPrecision
     /// </summary>
     public static bool FeedsResidualSum(string moduleName) =>
         (moduleName.Contains(".layer.", StringComparison.Ordinal) || moduleName.StartsWith("layer.", StringComparison.Ordinal))
-        && (moduleName.EndsWith("attention.output.dense", StringComparison.Ordinal) || moduleName.EndsWith(".output.dense", StringComparison.Ordinal)
+        && (moduleName.EndsWith(".output.dense", StringComparison.Ordinal)   // attention.output.dense and the layer's output.dense
             || moduleName.EndsWith("attention.out_lin", StringComparison.Ordinal) || moduleName.EndsWith("ffn.lin2", StringComparison.Ordinal));
 
     /// <summary>

@@ -119,18 +119,12 @@ internal static class EncoderOnnxExporter
         g.Save(path, Opset, $"{layout.ModelType}_question_answering");
     }
 
-    // The encoder inside a task model, its keys under HF's base_model_prefix ("bert.", "roberta.", "distilbert.").
-    private static OnnxEncoder EncoderOf(nn.Module model) => model switch
+    // The encoder inside a task model and its keys' prefix: the child module that is an encoder, under its field name — HF's
+    // base_model_prefix ("bert.", "roberta.", "distilbert."). Derived from the module tree, so a new family's heads need no case here.
+    private static OnnxEncoder EncoderOf(nn.Module model)
     {
-        BertForSequenceClassification m => OnnxEncoder.Of(m.Bert, "bert."),
-        BertForTokenClassification m => OnnxEncoder.Of(m.Bert, "bert."),
-        BertForQuestionAnswering m => OnnxEncoder.Of(m.Bert, "bert."),
-        RobertaForSequenceClassification m => OnnxEncoder.Of(m.Roberta, "roberta."),
-        RobertaForTokenClassification m => OnnxEncoder.Of(m.Roberta, "roberta."),
-        RobertaForQuestionAnswering m => OnnxEncoder.Of(m.Roberta, "roberta."),
-        DistilBertForSequenceClassification m => OnnxEncoder.Of(m.DistilBert, "distilbert."),
-        DistilBertForTokenClassification m => OnnxEncoder.Of(m.DistilBert, "distilbert."),
-        DistilBertForQuestionAnswering m => OnnxEncoder.Of(m.DistilBert, "distilbert."),
-        _ => throw OnnxEncoder.Unsupported(model.GetType().Name),
-    };
+        var encoders = model.named_children().Where(c => c.module is IEncoderModel).ToList();
+        if (encoders.Count != 1) throw OnnxEncoder.Unsupported(model.GetType().Name);
+        return OnnxEncoder.Of((IEncoderModel)encoders[0].module, encoders[0].name + ".");
+    }
 }

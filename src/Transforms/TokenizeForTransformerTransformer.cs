@@ -93,8 +93,16 @@ public sealed class TokenizeForTransformerTransformer : BatchedTransformerBase, 
     /// </summary>
     internal static IEncoderTokenizer LoadTokenizer(string directory)
     {
-        if (File.Exists(Path.Combine(directory, "vocab.txt"))) return BertWordPieceTokenizer.FromDirectory(directory);
-        if (File.Exists(Path.Combine(directory, "vocab.json")) && File.Exists(Path.Combine(directory, "merges.txt"))) return RobertaBpeTokenizer.FromDirectory(directory);
-        throw new ArgumentException($"'{directory}' has neither vocab.txt (BERT/DistilBERT WordPiece) nor vocab.json + merges.txt (RoBERTa byte-level BPE).", nameof(directory));
+        RequireTokenizerFiles(directory, nameof(directory));
+        return HasWordPiece(directory) ? BertWordPieceTokenizer.FromDirectory(directory) : RobertaBpeTokenizer.FromDirectory(directory);
     }
+
+    /// <summary>Throws, naming <paramref name="paramName"/>, when <paramref name="directory"/> has no tokenizer files <see cref="LoadTokenizer"/> reads.</summary>
+    internal static void RequireTokenizerFiles(string directory, string paramName)
+    {
+        if (!HasWordPiece(directory) && !(File.Exists(Path.Combine(directory, "vocab.json")) && File.Exists(Path.Combine(directory, "merges.txt"))))
+            throw new ArgumentException($"'{directory}' has neither vocab.txt (BERT/DistilBERT WordPiece) nor vocab.json + merges.txt (RoBERTa byte-level BPE).", paramName);
+    }
+
+    private static bool HasWordPiece(string directory) => File.Exists(Path.Combine(directory, "vocab.txt"));
 }
