@@ -48,17 +48,17 @@ internal sealed record OnnxEncoder(string ModelType, string Prefix, int Layers, 
     /// <summary>The layout of <paramref name="encoder"/>, its keys under <paramref name="prefix"/>.</summary>
     public static OnnxEncoder Of(IEncoderModel encoder, string prefix = "") => encoder switch
     {
-        BertModel b => Bert(b.Config, "bert", prefix),
-        RobertaModel r => Bert(r.Config, "roberta", prefix),
+        BertModel b => Bert(b.Config, "bert", prefix, robertaPaddingIdx: null),
+        RobertaModel r => Bert(r.Config, "roberta", prefix, robertaPaddingIdx: r.Config.PadTokenId),
         DistilBertModel d => new("distilbert", prefix, d.Config.NLayers, d.Config.NHeads, d.Config.Dim, d.Config.Activation, d.Config.LayerNormEps,
             RobertaPaddingIdx: null, TokenTypes: false, "transformer.layer", OnnxLayerKeys.DistilBert),
         _ => throw Unsupported(encoder.GetType().Name),
     };
 
     // RoBERTa is BERT's encoder with its own positions (RobertaModel reuses BertEncoder; the keys are the same).
-    private static OnnxEncoder Bert(BertConfig c, string modelType, string prefix) =>
+    private static OnnxEncoder Bert(BertConfig c, string modelType, string prefix, long? robertaPaddingIdx) =>
         new(modelType, prefix, c.NumHiddenLayers, c.NumAttentionHeads, c.HiddenSize, c.HiddenAct, c.LayerNormEps,
-            modelType == "roberta" ? c.PadTokenId : null, TokenTypes: true, "encoder.layer", OnnxLayerKeys.Bert);
+            robertaPaddingIdx, TokenTypes: true, "encoder.layer", OnnxLayerKeys.Bert);
 
     /// <summary>The error for a model no exporter covers (decoders included: GPT-2 and T5 export is not supported).</summary>
     public static NotSupportedException Unsupported(string what) => new(
