@@ -36,10 +36,10 @@ public sealed class EncoderEmbeddingTests
     [ClassInitialize]
     public static void Create(TestContext _)
     {
-        roberta = EncoderFixture.Roberta(vocabSize: RobertaVocabulary.Build().Count);
+        roberta = EncoderFineTuningTests.WithTokenizerVocabulary("roberta");
         robertaDir = roberta.Write("Pretrained");
         RobertaVocabulary.WriteTo(robertaDir);
-        distilbert = EncoderFixture.DistilBert(vocabSize: 30522);
+        distilbert = EncoderFineTuningTests.WithTokenizerVocabulary("distilbert");
         distilDir = distilbert.Write("Model");
         foreach (var file in new[] { "vocab.txt", "tokenizer_config.json" })
             File.Copy(Path.Combine(BertParityTests.FixtureDirectory, file), Path.Combine(distilDir, file));

@@ -26,8 +26,8 @@ public sealed class EncoderFillMaskTests
     [ClassInitialize]
     public static void Create(TestContext _)
     {
-        roberta = EncoderFixture.Roberta(vocabSize: RobertaVocabulary.Build().Count);
-        distilbert = EncoderFixture.DistilBert(vocabSize: 30522);
+        roberta = EncoderFineTuningTests.WithTokenizerVocabulary("roberta");
+        distilbert = EncoderFineTuningTests.WithTokenizerVocabulary("distilbert");
     }
 
     [ClassCleanup]

@@ -39,8 +39,8 @@ public sealed class EncoderFineTuningTests
     [ClassInitialize]
     public static void Create(TestContext _)
     {
-        roberta = EncoderFixture.Roberta(vocabSize: RobertaVocabulary.Build().Count);
-        distilbert = EncoderFixture.DistilBert(vocabSize: 30522);
+        roberta = WithTokenizerVocabulary("roberta");
+        distilbert = WithTokenizerVocabulary("distilbert");
     }
 
     [ClassCleanup]
@@ -52,6 +52,14 @@ public sealed class EncoderFineTuningTests
         AddTokenizer(f, dir);
         return dir;
     }
+
+    /// <summary>
+    /// The family's fixture with one embedding per piece of the tokenizer <see cref="AddTokenizer"/> writes: RoBERTa's test BPE
+    /// vocabulary, or the BERT fixture's vocab.txt (30,522 pieces) for DistilBERT.
+    /// </summary>
+    internal static EncoderFixture WithTokenizerVocabulary(string family) => family == "roberta"
+        ? EncoderFixture.Roberta(vocabSize: RobertaVocabulary.Build().Count)
+        : EncoderFixture.DistilBert(vocabSize: 30522);
 
     /// <summary>Writes the family's tokenizer files into a checkpoint folder (RoBERTa's BPE, or the BERT fixture's WordPiece for DistilBERT).</summary>
     internal static void AddTokenizer(EncoderFixture f, string dir)

@@ -25,7 +25,7 @@ public sealed class EncoderTokenClassificationTests
     [DataRow("distilbert")]
     public void MaxEpochsZero_TagsWithTheCheckpointHead_EqualToHuggingFaceMath(string family)
     {
-        using var f = family == "roberta" ? EncoderFixture.Roberta(vocabSize: RobertaVocabulary.Build().Count) : EncoderFixture.DistilBert(vocabSize: 30522);
+        using var f = EncoderFineTuningTests.WithTokenizerVocabulary(family);
         var dir = f.Write("TokenClassification", withPooler: false, id2label: Tags);
         if (family == "roberta") RobertaVocabulary.WriteTo(dir);
         else foreach (var file in new[] { "vocab.txt", "tokenizer_config.json" })

@@ -36,8 +36,8 @@ public sealed class OnnxEncoderFamilyExportTests
     [ClassInitialize]
     public static void Create(TestContext _)
     {
-        roberta = EncoderFixture.Roberta(vocabSize: RobertaVocabulary.Build().Count);
-        distilbert = EncoderFixture.DistilBert(vocabSize: 30522);
+        roberta = EncoderFineTuningTests.WithTokenizerVocabulary("roberta");
+        distilbert = EncoderFineTuningTests.WithTokenizerVocabulary("distilbert");
     }
 
     [ClassCleanup]

@@ -77,8 +77,8 @@ public sealed class OnnxQuestionAnsweringExportTests
     public void QaExport_GivesTheModelsStartAndEndLogitsWithin1e4_OnPaddedWindows(string family)
     {
         using var bert = new QaFixture();
-        using var roberta = EncoderFixture.Roberta(vocabSize: RobertaVocabulary.Build().Count);
-        using var distilbert = EncoderFixture.DistilBert(vocabSize: 30522);
+        using var roberta = EncoderFineTuningTests.WithTokenizerVocabulary("roberta");
+        using var distilbert = EncoderFineTuningTests.WithTokenizerVocabulary("distilbert");
         using var dir = new TempDirectory();
         using var transformer = Answerer(Checkpoint(family, bert, roberta, distilbert));
         transformer.ExportOnnx(dir.File("qa.onnx"));
@@ -94,7 +94,7 @@ public sealed class OnnxQuestionAnsweringExportTests
     [TestMethod]
     public void Int8QaExport_IsSmallerAndItsLogitsStayClose()
     {
-        using var roberta = EncoderFixture.Roberta(vocabSize: RobertaVocabulary.Build().Count);
+        using var roberta = EncoderFineTuningTests.WithTokenizerVocabulary("roberta");
         using var dir = new TempDirectory();
         using var transformer = Answerer(EncoderFineTuningTests.Folder(roberta, "QuestionAnswering"));
         string fp32 = dir.File("fp32.onnx"), int8 = dir.File("int8.onnx");
