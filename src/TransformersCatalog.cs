@@ -12,7 +12,7 @@ public static class TransformersCatalog
     /// frozen BERT-family encoder loaded from a Hugging Face checkpoint directory.
     /// </summary>
     /// <param name="catalog">The text transforms catalog.</param>
-    /// <param name="checkpointDirectory">Folder with config.json, model.safetensors (or a sharded index) and vocab.txt (tokenizer_config.json optional).</param>
+    /// <param name="checkpointDirectory">Folder with config.json, model.safetensors (or a sharded index) and vocab.txt (tokenizer_config.json optional); or a Hugging Face Hub id, "org/name" or "org/name@revision" (downloaded into the Hub cache), or an encoder .onnx file.</param>
     /// <param name="outputColumnName">Output column: known-size vector of <see cref="float"/> (the model's hidden size).</param>
     /// <param name="inputColumnName">Input column: <see cref="string"/> text.</param>
     /// <param name="secondInputColumnName">Optional second input column: <see cref="string"/> text of a sentence pair.</param>
@@ -27,19 +27,20 @@ public static class TransformersCatalog
     {
         ArgumentNullException.ThrowIfNull(catalog);
         return new TransformerEmbeddingEstimator(checkpointDirectory,
-            new TransformerEmbeddingSettings(outputColumnName, inputColumnName, secondInputColumnName, pooling, maxSequenceLength, batchSize, Normalize: normalize));
+            new TransformerEmbeddingSettings(outputColumnName, inputColumnName, secondInputColumnName, pooling, maxSequenceLength, batchSize, Normalize: normalize),
+            Persistence.MLNetInternals.GetEnvironment(catalog));
     }
 
     /// <summary>As the other overload, with the device (e.g. "cuda:0" where a CUDA TorchSharp package is installed).</summary>
     /// <param name="catalog">The text transforms catalog.</param>
-    /// <param name="checkpointDirectory">Folder with config.json, model.safetensors and vocab.txt.</param>
+    /// <param name="checkpointDirectory">Folder with config.json, model.safetensors and vocab.txt; or a Hugging Face Hub id, "org/name" or "org/name@revision" (downloaded into the Hub cache), or an encoder .onnx file.</param>
     /// <param name="settings">Columns, pooling, lengths, batch size and device.</param>
     public static TransformerEmbeddingEstimator TransformerEmbedding(this TransformsCatalog.TextTransforms catalog,
         string checkpointDirectory, TransformerEmbeddingSettings settings)
     {
         ArgumentNullException.ThrowIfNull(catalog);
         ArgumentNullException.ThrowIfNull(settings);
-        return new TransformerEmbeddingEstimator(checkpointDirectory, settings);
+        return new TransformerEmbeddingEstimator(checkpointDirectory, settings, Persistence.MLNetInternals.GetEnvironment(catalog));
     }
 
     /// <summary>

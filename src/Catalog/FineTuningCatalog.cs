@@ -19,7 +19,7 @@ public static class FineTuningCatalog
     /// <paramref name="scoreColumnName"/> (float vector of class probabilities, slot names = class values).
     /// </summary>
     /// <param name="catalog">The multiclass trainers catalog.</param>
-    /// <param name="checkpointDirectory">The model to start from: config.json, model.safetensors, vocab.txt.</param>
+    /// <param name="checkpointDirectory">The model to start from: config.json, model.safetensors, vocab.txt; or a Hugging Face Hub id, "org/name" or "org/name@revision" (downloaded into the Hub cache), or an encoder .onnx file.</param>
     /// <param name="labelColumnName">Label column (key).</param>
     /// <param name="scoreColumnName">Output: class probabilities.</param>
     /// <param name="outputColumnName">Output: predicted key.</param>
@@ -56,7 +56,7 @@ public static class FineTuningCatalog
     /// <paramref name="scoreColumnName"/> (<see cref="float"/>).
     /// </summary>
     /// <param name="catalog">The regression trainers catalog.</param>
-    /// <param name="checkpointDirectory">The model to start from.</param>
+    /// <param name="checkpointDirectory">The model to start from; or a Hugging Face Hub id, "org/name" or "org/name@revision" (downloaded into the Hub cache), or an encoder .onnx file.</param>
     /// <param name="labelColumnName">Label column (float similarity).</param>
     /// <param name="scoreColumnName">Output: predicted similarity.</param>
     /// <param name="sentence1ColumnName">First text column.</param>
@@ -94,7 +94,7 @@ public static class FineTuningCatalog
     /// gets a key).
     /// </summary>
     /// <param name="catalog">The multiclass trainers catalog.</param>
-    /// <param name="checkpointDirectory">The model to start from.</param>
+    /// <param name="checkpointDirectory">The model to start from; or a Hugging Face Hub id, "org/name" or "org/name@revision" (downloaded into the Hub cache), or an encoder .onnx file.</param>
     /// <param name="labelColumnName">Label column (vector of keys).</param>
     /// <param name="outputColumnName">Output: predicted keys.</param>
     /// <param name="sentence1ColumnName">Text column.</param>

@@ -15,7 +15,7 @@ public static class QuestionAnsweringCatalog
     /// best first) and the score column (float vector: p_start·p_end of each).
     /// </summary>
     /// <param name="catalog">The multiclass trainers catalog.</param>
-    /// <param name="checkpointDirectory">Folder with config.json (model_type bert, roberta or distilbert), model.safetensors and the tokenizer files (vocab.txt, or vocab.json + merges.txt).</param>
+    /// <param name="checkpointDirectory">Folder with config.json (model_type bert, roberta or distilbert), model.safetensors and the tokenizer files (vocab.txt, or vocab.json + merges.txt); or a Hugging Face Hub id, "org/name" or "org/name@revision" (downloaded into the Hub cache), or an encoder .onnx file.</param>
     /// <param name="contextColumnName">Input: the paragraph.</param>
     /// <param name="questionColumnName">Input: the question.</param>
     /// <param name="trainingAnswerColumnName">Training input: the answer text, equal to the context's text at the answer index.</param>

@@ -18,7 +18,7 @@ public static class ServingCatalog
     /// </summary>
     /// <param name="catalog">The text transforms catalog.</param>
     /// <param name="vocabularyDirectory">Folder with the tokenizer files, e.g. the model's checkpoint folder (or one written by
-    /// the transformer's <c>SaveCheckpoint</c>): vocab.txt for WordPiece, else vocab.json + merges.txt for RoBERTa; tokenizer_config.json optional.</param>
+    /// the transformer's <c>SaveCheckpoint</c>): vocab.txt for WordPiece, else vocab.json + merges.txt for RoBERTa; tokenizer_config.json optional. A Hugging Face Hub id ("org/name" or "org/name@revision") fetches the repository's tokenizer files.</param>
     /// <param name="inputColumnName">Input column: <see cref="string"/> text.</param>
     /// <param name="secondInputColumnName">Optional second input column: <see cref="string"/> text of a sentence pair.</param>
     /// <param name="maxSequenceLength">Tokens per row including the special tokens ([CLS]/[SEP], &lt;s&gt;/&lt;/s&gt;); every row is padded to it.
@@ -27,6 +27,7 @@ public static class ServingCatalog
         string vocabularyDirectory, string inputColumnName, string? secondInputColumnName = null, int maxSequenceLength = 128)
     {
         ArgumentNullException.ThrowIfNull(catalog);
-        return new TokenizeForTransformerEstimator(vocabularyDirectory, new TokenizeForTransformerSettings(inputColumnName, secondInputColumnName, maxSequenceLength));
+        return new TokenizeForTransformerEstimator(vocabularyDirectory, new TokenizeForTransformerSettings(inputColumnName, secondInputColumnName, maxSequenceLength),
+            Persistence.MLNetInternals.GetEnvironment(catalog));
     }
 }

@@ -1,6 +1,7 @@
 using TorchSharp;
 using Microsoft.ML;
 using Microsoft.ML.Runtime;
+using MLNet.Transformers.Checkpoints;
 using MLNet.Transformers.Models.Gpt2;
 using MLNet.Transformers.Tokenization;
 using MLNet.Transformers.Training;
@@ -19,6 +20,7 @@ namespace MLNet.Transformers.Estimators;
 public sealed class CausalLanguageModelEstimator : IEstimator<CausalLanguageModelTransformer>
 {
     private readonly IHostEnvironment env;
+    private readonly string? checkpointDirectory, tokenizerDirectory;   // the resolved folders (a Hub id is downloaded once, here)
     private readonly CausalLanguageModelOptions options;
 
     internal CausalLanguageModelEstimator(IHostEnvironment env, CausalLanguageModelOptions options)
@@ -27,10 +29,6 @@ public sealed class CausalLanguageModelEstimator : IEstimator<CausalLanguageMode
         ArgumentException.ThrowIfNullOrWhiteSpace(options.TextColumnName, nameof(options.TextColumnName));
         ArgumentNullException.ThrowIfNull(options.Training, nameof(options.Training));
         ArgumentNullException.ThrowIfNull(options.ModelConfig, nameof(options.ModelConfig));
-        if (options.CheckpointDirectory is not null && !Directory.Exists(options.CheckpointDirectory))
-            throw new ArgumentException($"CheckpointDirectory '{options.CheckpointDirectory}' does not exist.", nameof(options));
-        if (options.TokenizerDirectory is not null && !Directory.Exists(options.TokenizerDirectory))
-            throw new ArgumentException($"TokenizerDirectory '{options.TokenizerDirectory}' does not exist.", nameof(options));
         if (options.CheckpointDirectory is null && (options.MaxEpochs == 0 || options.Training.MaxSteps is 0))
             throw new ArgumentException("MaxEpochs = 0 needs a CheckpointDirectory: a model trained from scratch must train.", nameof(options));
         if (options.BlockSize < 2) throw new ArgumentOutOfRangeException(nameof(options), options.BlockSize, "BlockSize must be at least 2.");
@@ -40,6 +38,8 @@ public sealed class CausalLanguageModelEstimator : IEstimator<CausalLanguageMode
         if (options.ValidationFraction is < 0 or >= 1) throw new ArgumentOutOfRangeException(nameof(options), options.ValidationFraction, "ValidationFraction must be in [0, 1).");
         this.env = env;
         this.options = options;
+        checkpointDirectory = CheckpointSource.ResolveOptional(options.CheckpointDirectory, nameof(options.CheckpointDirectory), nameof(options), env);
+        tokenizerDirectory = CheckpointSource.ResolveOptional(options.TokenizerDirectory, nameof(options.TokenizerDirectory), nameof(options), env, HubFileSet.Tokenizer);
     }
 
     /// <summary>What the last <see cref="Fit"/> trained: loss history, validation history, tokens/s (null if it did not train).</summary>
@@ -67,7 +67,7 @@ public sealed class CausalLanguageModelEstimator : IEstimator<CausalLanguageMode
         manual_seed(seed);
         bool trains = options.MaxEpochs > 0 && options.Training.MaxSteps is not 0;
         using var channel = env.Start("PretrainCausalLanguageModel");
-        var texts = trains || options.CheckpointDirectory is null ? MaskedLanguageModelEstimator.ReadTexts(input, options.TextColumnName) : [];
+        var texts = trains || checkpointDirectory is null ? MaskedLanguageModelEstimator.ReadTexts(input, options.TextColumnName) : [];
 
         var tokenizer = CreateTokenizer(texts, channel);
         var model = CreateModel(tokenizer);
@@ -85,18 +85,18 @@ public sealed class CausalLanguageModelEstimator : IEstimator<CausalLanguageMode
 
     private Gpt2BpeTokenizer CreateTokenizer(IReadOnlyList<string> texts, IChannel channel)
     {
-        if (options.CheckpointDirectory is not null) return Gpt2BpeTokenizer.FromDirectory(options.CheckpointDirectory);
-        if (options.TokenizerDirectory is not null) return Gpt2BpeTokenizer.FromDirectory(options.TokenizerDirectory);
+        if (checkpointDirectory is not null) return Gpt2BpeTokenizer.FromDirectory(checkpointDirectory);
+        if (tokenizerDirectory is not null) return Gpt2BpeTokenizer.FromDirectory(tokenizerDirectory);
         channel.Info($"Training a byte-level BPE vocabulary of {options.VocabularySize} tokens on {texts.Count} rows.");
         return ByteLevelBpeTrainer.Train(texts, options.VocabularySize);
     }
 
     private Gpt2LMHeadModel CreateModel(Gpt2BpeTokenizer tokenizer)
     {
-        if (options.CheckpointDirectory is not null)
+        if (checkpointDirectory is not null)
         {
-            var loaded = Gpt2Checkpoint.Load(options.CheckpointDirectory);
-            CausalLanguageModelTransformer.RequireVocabulary(tokenizer, loaded.Config, options.CheckpointDirectory);
+            var loaded = Gpt2Checkpoint.Load(checkpointDirectory);
+            CausalLanguageModelTransformer.RequireVocabulary(tokenizer, loaded.Config, checkpointDirectory);
             return loaded;
         }
         var config = options.ModelConfig with

@@ -14,13 +14,13 @@ public sealed class CausalLanguageModelOptions
     /// <summary>Input text column: one document per row; documents are joined with &lt;|endoftext|&gt; before packing.</summary>
     public string TextColumnName { get; set; } = "Text";
 
-    /// <summary>HF GPT-2 checkpoint to start from (config.json + model.safetensors + vocab.json + merges.txt); null = from scratch with <see cref="ModelConfig"/>.</summary>
+    /// <summary>HF GPT-2 checkpoint to start from (config.json + model.safetensors + vocab.json + merges.txt); null = from scratch with <see cref="ModelConfig"/>. Also a Hugging Face Hub id, "org/name" or "org/name@revision" (downloaded into the Hub cache, resolved when the estimator is created), or an encoder .onnx file.</summary>
     public string? CheckpointDirectory { get; set; }
 
     /// <summary>Architecture when training from scratch (vocab size, bos/eos ids are replaced by the tokenizer's). Default <see cref="Gpt2Config.Small"/>.</summary>
     public Gpt2Config ModelConfig { get; set; } = Gpt2Config.Small();
 
-    /// <summary>From scratch: a folder with vocab.json + merges.txt to use (e.g. GPT-2's); null trains a byte-level BPE of <see cref="VocabularySize"/> on the input text.</summary>
+    /// <summary>From scratch: a folder with vocab.json + merges.txt to use (e.g. GPT-2's); null trains a byte-level BPE of <see cref="VocabularySize"/> on the input text. Also a Hugging Face Hub id, "org/name" or "org/name@revision" (its tokenizer files downloaded into the Hub cache, resolved when the estimator is created).</summary>
     public string? TokenizerDirectory { get; set; }
 
     /// <summary>From scratch without <see cref="TokenizerDirectory"/>: size of the byte-level BPE vocabulary to train (256 bytes and &lt;|endoftext|&gt; included).</summary>

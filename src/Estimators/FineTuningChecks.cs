@@ -10,10 +10,8 @@ namespace MLNet.Transformers.Estimators;
 /// <summary>Option, label and head checks shared by the fine-tuning estimators; every error names the column or option.</summary>
 internal static class FineTuningChecks
 {
-    public static void Common(string checkpointDirectory, int batchSize, int maxEpochs, int maxSequenceLength, int minLength, TrainerOptions training, double? dropout)
+    public static void Common(int batchSize, int maxEpochs, int maxSequenceLength, int minLength, TrainerOptions training, double? dropout)
     {
-        if (string.IsNullOrWhiteSpace(checkpointDirectory) || !Directory.Exists(checkpointDirectory))
-            throw new ArgumentException($"Checkpoint directory '{checkpointDirectory}' does not exist.", nameof(checkpointDirectory));
         if (batchSize < 1) throw new ArgumentOutOfRangeException(nameof(batchSize), batchSize, "batchSize must be at least 1.");
         if (maxEpochs < 0) throw new ArgumentOutOfRangeException(nameof(maxEpochs), maxEpochs, "maxEpochs must not be negative.");
         if (maxSequenceLength < minLength)

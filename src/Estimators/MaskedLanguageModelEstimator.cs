@@ -1,6 +1,7 @@
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Runtime;
+using MLNet.Transformers.Checkpoints;
 using MLNet.Transformers.Models;
 using MLNet.Transformers.Models.Bert;
 using MLNet.Transformers.Tokenization;
@@ -23,14 +24,13 @@ namespace MLNet.Transformers.Estimators;
 public sealed class MaskedLanguageModelEstimator : IEstimator<FillMaskTransformer>
 {
     private readonly IHostEnvironment env;
+    private readonly string? checkpointDirectory;   // the resolved folder (a Hub id is downloaded once, here)
     private readonly MaskedLanguageModelOptions options;
 
     internal MaskedLanguageModelEstimator(IHostEnvironment env, MaskedLanguageModelOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentException.ThrowIfNullOrWhiteSpace(options.TextColumnName, nameof(options.TextColumnName));
-        if (options.CheckpointDirectory is not null && !Directory.Exists(options.CheckpointDirectory))
-            throw new ArgumentException($"CheckpointDirectory '{options.CheckpointDirectory}' does not exist.", nameof(options));
         ArgumentNullException.ThrowIfNull(options.Training, nameof(options.Training));
         if (options.CheckpointDirectory is null && (options.MaxEpochs == 0 || options.Training.MaxSteps is 0))
             throw new ArgumentException("MaxEpochs = 0 needs a CheckpointDirectory: a model trained from scratch must train.", nameof(options));
@@ -40,6 +40,7 @@ public sealed class MaskedLanguageModelEstimator : IEstimator<FillMaskTransforme
         if (options.ValidationFraction is < 0 or >= 1) throw new ArgumentOutOfRangeException(nameof(options), options.ValidationFraction, "ValidationFraction must be in [0, 1).");
         this.env = env;
         this.options = options;
+        checkpointDirectory = CheckpointSource.ResolveOptional(options.CheckpointDirectory, nameof(options.CheckpointDirectory), nameof(options), env);
     }
 
     /// <summary>What the last <see cref="Fit"/> trained: loss history, validation history, tokens/s (null if it did not train).</summary>
@@ -67,7 +68,7 @@ public sealed class MaskedLanguageModelEstimator : IEstimator<FillMaskTransforme
         manual_seed(seed);
         bool trains = options.MaxEpochs > 0 && options.Training.MaxSteps is not 0;
         using var channel = env.Start("PretrainMaskedLanguageModel");
-        if (options.CheckpointDirectory is { } directory && EncoderCheckpoint.ReadInfo(directory).ModelType is var modelType and not "bert")
+        if (checkpointDirectory is { } directory && EncoderCheckpoint.ReadInfo(directory).ModelType is var modelType and not "bert")
             return trains ? ContinuePretraining(directory, modelType, input, seed, channel) : FillMaskTransformer.FromCheckpoint(Settings, directory);
 
         var texts = ReadTexts(input, options.TextColumnName);
@@ -96,7 +97,7 @@ public sealed class MaskedLanguageModelEstimator : IEstimator<FillMaskTransforme
 
     private BertWordPieceTokenizer CreateTokenizer(IReadOnlyList<string> texts, IChannel channel)
     {
-        if (options.CheckpointDirectory is not null) return BertWordPieceTokenizer.FromDirectory(options.CheckpointDirectory);
+        if (checkpointDirectory is not null) return BertWordPieceTokenizer.FromDirectory(checkpointDirectory);
         if (options.VocabularyPath is not null) return BertWordPieceTokenizer.FromVocabulary(options.VocabularyPath, options.LowerCase);
         channel.Info($"Training a WordPiece vocabulary of {options.VocabularySize} tokens on {texts.Count} rows.");
         var vocabulary = WordPieceVocabularyTrainer.Train(texts, new WordPieceTrainingOptions { VocabularySize = options.VocabularySize, LowerCase = options.LowerCase });
@@ -105,12 +106,12 @@ public sealed class MaskedLanguageModelEstimator : IEstimator<FillMaskTransforme
 
     private BertForPreTraining CreateModel(BertWordPieceTokenizer tokenizer, bool trains)
     {
-        if (options.CheckpointDirectory is not null)
+        if (checkpointDirectory is not null)
         {
             // Fine to start heads fresh when continuing pretraining from an encoder-only checkpoint; never for plain fill-mask.
             // Checked before the model is allocated; the loader disposes the model itself if its weights do not load.
-            BertCheckpoint.RequireVocabularySize(tokenizer.VocabularySize, BertCheckpoint.ReadConfig(options.CheckpointDirectory), options.CheckpointDirectory);
-            return BertCheckpoint.LoadForPreTraining(options.CheckpointDirectory, options.NextSentencePrediction && trains ? true : null, allowFreshHeads: trains);
+            BertCheckpoint.RequireVocabularySize(tokenizer.VocabularySize, BertCheckpoint.ReadConfig(checkpointDirectory), checkpointDirectory);
+            return BertCheckpoint.LoadForPreTraining(checkpointDirectory, options.NextSentencePrediction && trains ? true : null, allowFreshHeads: trains);
         }
         var config = options.ModelConfig with
         {

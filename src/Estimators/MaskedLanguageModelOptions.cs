@@ -14,7 +14,7 @@ public sealed class MaskedLanguageModelOptions
     /// <summary>Input text column (one document, paragraph or line per row; see <see cref="RowFormat"/>).</summary>
     public string TextColumnName { get; set; } = "Text";
 
-    /// <summary>HF checkpoint to start from (config.json + model.safetensors + vocabulary); null trains from scratch with <see cref="ModelConfig"/>. With MaxEpochs = 0 any model_type with a masked-LM head (bert, roberta, distilbert) loads for fill-mask; training continues from any of them (roberta and distilbert: masked-LM only, so NextSentencePrediction = false; a missing MLM head starts fresh).</summary>
+    /// <summary>HF checkpoint to start from (config.json + model.safetensors + vocabulary); null trains from scratch with <see cref="ModelConfig"/>. With MaxEpochs = 0 any model_type with a masked-LM head (bert, roberta, distilbert) loads for fill-mask; training continues from any of them (roberta and distilbert: masked-LM only, so NextSentencePrediction = false; a missing MLM head starts fresh). Also a Hugging Face Hub id, "org/name" or "org/name@revision" (downloaded into the Hub cache, resolved when the estimator is created), or an encoder .onnx file.</summary>
     public string? CheckpointDirectory { get; set; }
 
     /// <summary>Architecture when training from scratch (its vocab size is replaced by the vocabulary's). Default: Google's BERT-Mini.</summary>

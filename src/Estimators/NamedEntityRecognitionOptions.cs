@@ -10,7 +10,7 @@ namespace MLNet.Transformers.Estimators;
 /// </summary>
 public sealed class NamedEntityRecognitionOptions
 {
-    /// <summary>The model to start from: a Hugging Face checkpoint folder (config.json, model.safetensors, vocab.txt).</summary>
+    /// <summary>The model to start from: a Hugging Face checkpoint folder (config.json, model.safetensors, vocab.txt). Also a Hugging Face Hub id, "org/name" or "org/name@revision" (downloaded into the Hub cache, resolved when the estimator is created), or an encoder .onnx file.</summary>
     public string CheckpointDirectory { get; set; } = "";
 
     /// <summary>Label column: a vector of keys, one per word (key 0 = missing: ignored by the loss). Optional when <see cref="MaxEpochs"/> is 0.</summary>

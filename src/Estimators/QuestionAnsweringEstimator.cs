@@ -1,6 +1,7 @@
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Runtime;
+using MLNet.Transformers.Checkpoints;
 using MLNet.Transformers.Models;
 using MLNet.Transformers.Tokenization;
 using MLNet.Transformers.Training;
@@ -20,14 +21,12 @@ namespace MLNet.Transformers.Estimators;
 public sealed class QuestionAnsweringEstimator : IEstimator<QuestionAnsweringTransformer>
 {
     private readonly IHostEnvironment env;
+    private readonly string checkpointDirectory;   // the resolved folder (a Hub id is downloaded once, here)
     private readonly QuestionAnsweringOptions options;
 
     internal QuestionAnsweringEstimator(IHostEnvironment env, QuestionAnsweringOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        ArgumentException.ThrowIfNullOrWhiteSpace(options.CheckpointDirectory, nameof(options.CheckpointDirectory));
-        if (!Directory.Exists(options.CheckpointDirectory))
-            throw new ArgumentException($"CheckpointDirectory '{options.CheckpointDirectory}' does not exist.", nameof(options));
         ArgumentNullException.ThrowIfNull(options.Training, nameof(options.Training));
         if (options.TopK < 1) throw new ArgumentOutOfRangeException(nameof(options), options.TopK, "TopK must be at least 1.");
         if (options.BatchSize < 1) throw new ArgumentOutOfRangeException(nameof(options), options.BatchSize, "BatchSize must be at least 1.");
@@ -37,6 +36,7 @@ public sealed class QuestionAnsweringEstimator : IEstimator<QuestionAnsweringTra
         if (options.DocumentStride is < 0) throw new ArgumentOutOfRangeException(nameof(options), options.DocumentStride, "DocumentStride must not be negative.");
         this.env = env;
         this.options = options;
+        checkpointDirectory = CheckpointSource.Resolve(options.CheckpointDirectory, nameof(options.CheckpointDirectory), nameof(options), env);
     }
 
     private bool Trains => options.MaxEpochs > 0 && options.Training.MaxSteps is not 0;
@@ -69,9 +69,9 @@ public sealed class QuestionAnsweringEstimator : IEstimator<QuestionAnsweringTra
         using var channel = env.Start("QuestionAnswer");
 
         // The family's tokenizer, checked against the model's vocab_size, before any weight is allocated.
-        var tokenizer = EncoderCheckpoint.LoadTokenizer(options.CheckpointDirectory);
+        var tokenizer = EncoderCheckpoint.LoadTokenizer(checkpointDirectory);
         // Answering with the checkpoint as it is needs its trained span head; training may start one fresh.
-        var model = EncoderCheckpoint.LoadForQuestionAnswering(options.CheckpointDirectory, requireHead: !Trains);
+        var model = EncoderCheckpoint.LoadForQuestionAnswering(checkpointDirectory, requireHead: !Trains);
         try
         {
             int maxLength = options.MaxSequenceLength ?? Math.Min(384, model.MaxPositions);

@@ -10,7 +10,7 @@ namespace MLNet.Transformers.Estimators;
 /// </summary>
 public sealed class QuestionAnsweringOptions
 {
-    /// <summary>HF checkpoint (config.json with model_type bert, roberta or distilbert + model.safetensors + vocab.txt, or RoBERTa's vocab.json + merges.txt); its <c>qa_outputs</c> head is used when present, else starts fresh.</summary>
+    /// <summary>HF checkpoint (config.json with model_type bert, roberta or distilbert + model.safetensors + vocab.txt, or RoBERTa's vocab.json + merges.txt); its <c>qa_outputs</c> head is used when present, else starts fresh. Also a Hugging Face Hub id, "org/name" or "org/name@revision" (downloaded into the Hub cache, resolved when the estimator is created), or an encoder .onnx file.</summary>
     public string CheckpointDirectory { get; set; } = "";
 
     /// <summary>Input: the paragraph (<see cref="string"/>), of any length: it is read in overlapping windows.</summary>

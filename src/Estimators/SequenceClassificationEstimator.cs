@@ -1,6 +1,7 @@
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Runtime;
+using MLNet.Transformers.Checkpoints;
 using MLNet.Transformers.Models;
 using MLNet.Transformers.Tokenization;
 using MLNet.Transformers.Training;
@@ -42,14 +43,15 @@ public sealed class SequenceClassificationEstimator : IEstimator<SequenceClassif
 
     internal SequenceClassificationEstimator(IHostEnvironment env, SequenceClassificationJob job)
     {
-        FineTuningChecks.Common(job.CheckpointDirectory, job.BatchSize, job.MaxEpochs, job.MaxSequenceLength, job.Sentence2ColumnName is null ? 3 : 4, job.Training, job.ClassifierDropout);
+        FineTuningChecks.Common(job.BatchSize, job.MaxEpochs, job.MaxSequenceLength, job.Sentence2ColumnName is null ? 3 : 4, job.Training, job.ClassifierDropout);
         ArgumentException.ThrowIfNullOrWhiteSpace(job.Sentence1ColumnName, "sentence1ColumnName");
         ArgumentException.ThrowIfNullOrWhiteSpace(job.LabelColumnName, "labelColumnName");
         ArgumentException.ThrowIfNullOrWhiteSpace(job.ScoreColumnName, "scoreColumnName");
         if (job.PredictedLabelColumnName is not null) ArgumentException.ThrowIfNullOrWhiteSpace(job.PredictedLabelColumnName, "outputColumnName");
         FineTuningChecks.KnownPrecision(job.Precision);
         this.env = env;
-        this.job = job;
+        // The job keeps the resolved folder: a Hub id is downloaded once, here.
+        this.job = job with { CheckpointDirectory = CheckpointSource.Resolve(job.CheckpointDirectory, "CheckpointDirectory", "checkpointDirectory", env) };
     }
 
     private bool Trains => job.MaxEpochs > 0 && job.Training.MaxSteps is not 0;

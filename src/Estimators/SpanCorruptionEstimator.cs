@@ -1,6 +1,7 @@
 using TorchSharp;
 using Microsoft.ML;
 using Microsoft.ML.Runtime;
+using MLNet.Transformers.Checkpoints;
 using MLNet.Transformers.Models;
 using MLNet.Transformers.Models.T5;
 using MLNet.Transformers.Tokenization;
@@ -21,6 +22,7 @@ namespace MLNet.Transformers.Estimators;
 public sealed class SpanCorruptionEstimator : IEstimator<SpanCorruptionTransformer>
 {
     private readonly IHostEnvironment env;
+    private readonly string? checkpointDirectory, tokenizerDirectory;   // the resolved folders (a Hub id is downloaded once, here)
     private readonly SpanCorruptionOptions options;
 
     internal SpanCorruptionEstimator(IHostEnvironment env, SpanCorruptionOptions options)
@@ -33,10 +35,8 @@ public sealed class SpanCorruptionEstimator : IEstimator<SpanCorruptionTransform
         ArgumentNullException.ThrowIfNull(options.ModelConfig, nameof(options.ModelConfig));
         ArgumentNullException.ThrowIfNull(options.Generation, nameof(options.Generation));
         options.Generation.Validate();
-        if (options.CheckpointDirectory is not null && !Directory.Exists(options.CheckpointDirectory))
-            throw new ArgumentException($"CheckpointDirectory '{options.CheckpointDirectory}' does not exist.", nameof(options));
-        if (options.CheckpointDirectory is null && (options.TokenizerDirectory is null || !Directory.Exists(options.TokenizerDirectory)))
-            throw new ArgumentException($"From scratch (no CheckpointDirectory) a TokenizerDirectory with T5's tokenizer.json is needed; '{options.TokenizerDirectory}' does not exist.", nameof(options));
+        if (options.CheckpointDirectory is null && options.TokenizerDirectory is null)
+            throw new ArgumentException("From scratch (no CheckpointDirectory) a TokenizerDirectory with T5's tokenizer.json is needed (a folder or a Hub id such as 'google-t5/t5-small').", nameof(options));
         if (options.CheckpointDirectory is null && (options.MaxEpochs == 0 || options.Training.MaxSteps is 0))
             throw new ArgumentException("MaxEpochs = 0 needs a CheckpointDirectory: a model trained from scratch must train.", nameof(options));
         if (!Enum.IsDefined(options.Objective)) throw new ArgumentOutOfRangeException(nameof(options), options.Objective, "Unknown Objective.");
@@ -50,6 +50,11 @@ public sealed class SpanCorruptionEstimator : IEstimator<SpanCorruptionTransform
             throw new ArgumentException($"OutputColumnName and FilledColumnName must differ (both '{options.OutputColumnName}').", nameof(options));
         this.env = env;
         this.options = options;
+        checkpointDirectory = CheckpointSource.ResolveOptional(options.CheckpointDirectory, nameof(options.CheckpointDirectory), nameof(options), env);
+        // The tokenizer folder is only read from scratch; with a checkpoint it is ignored, so not fetched.
+        tokenizerDirectory = checkpointDirectory is null
+            ? CheckpointSource.Resolve(options.TokenizerDirectory, nameof(options.TokenizerDirectory), nameof(options), env, HubFileSet.Tokenizer)
+            : null;
     }
 
     /// <summary>What the last <see cref="Fit"/> trained: loss history, validation history, tokens/s (null if it did not train).</summary>
@@ -78,11 +83,11 @@ public sealed class SpanCorruptionEstimator : IEstimator<SpanCorruptionTransform
         manual_seed(seed);
         bool trains = options.MaxEpochs > 0 && options.Training.MaxSteps is not 0;
         using var channel = env.Start("PretrainSpanCorruption");
-        var tokenizer = T5Tokenizer.FromDirectory(options.CheckpointDirectory ?? options.TokenizerDirectory!);
+        var tokenizer = T5Tokenizer.FromDirectory(checkpointDirectory ?? tokenizerDirectory!);
         var model = CreateModel(tokenizer);
         try
         {
-            TextToTextTransformer.RequireVocabulary(tokenizer, model.Config, $"'{options.CheckpointDirectory ?? options.TokenizerDirectory}'");
+            TextToTextTransformer.RequireVocabulary(tokenizer, model.Config, $"'{checkpointDirectory ?? tokenizerDirectory}'");
             if (trains) Train(model, tokenizer, input, seed, channel);
             return new SpanCorruptionTransformer(Settings(generationSeed), model, tokenizer);
         }
@@ -95,7 +100,7 @@ public sealed class SpanCorruptionEstimator : IEstimator<SpanCorruptionTransform
 
     private T5ForConditionalGeneration CreateModel(T5Tokenizer tokenizer)
     {
-        if (options.CheckpointDirectory is not null) return T5Checkpoint.Load(options.CheckpointDirectory);
+        if (checkpointDirectory is not null) return T5Checkpoint.Load(checkpointDirectory);
         var config = options.ModelConfig with
         {
             VocabSize = Math.Max(options.ModelConfig.VocabSize, (tokenizer.VocabularySize + 127) / 128 * 128), // HF pads t5's 32,100 ids to 32,128 rows

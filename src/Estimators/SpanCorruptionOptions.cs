@@ -16,10 +16,10 @@ public sealed class SpanCorruptionOptions
     /// <summary>Input text column: one document per row.</summary>
     public string TextColumnName { get; set; } = "Text";
 
-    /// <summary>HF T5 checkpoint to continue from (config.json + model.safetensors + tokenizer.json); null = from scratch with <see cref="ModelConfig"/>.</summary>
+    /// <summary>HF T5 checkpoint to continue from (config.json + model.safetensors + tokenizer.json); null = from scratch with <see cref="ModelConfig"/>. Also a Hugging Face Hub id, "org/name" or "org/name@revision" (downloaded into the Hub cache, resolved when the estimator is created), or an encoder .onnx file.</summary>
     public string? CheckpointDirectory { get; set; }
 
-    /// <summary>From scratch: a folder with T5's tokenizer.json (e.g. t5-small's; its sentinels &lt;extra_id_N&gt; are needed). Ignored with a checkpoint.</summary>
+    /// <summary>From scratch: a folder with T5's tokenizer.json (e.g. t5-small's; its sentinels &lt;extra_id_N&gt; are needed). Ignored with a checkpoint. Also a Hugging Face Hub id, "org/name" or "org/name@revision" (its tokenizer files downloaded into the Hub cache, resolved when the estimator is created).</summary>
     public string? TokenizerDirectory { get; set; }
 
     /// <summary>Architecture when training from scratch (vocab size and special ids are taken from the tokenizer). Default <see cref="T5Config.Tiny"/>;

@@ -1,5 +1,6 @@
 using Microsoft.ML;
 using Microsoft.ML.Runtime;
+using MLNet.Transformers.Checkpoints;
 using MLNet.Transformers.Transforms;
 using MLNet.Transformers.Transforms.Infrastructure;
 
@@ -19,17 +20,14 @@ public sealed class TextGenerationEstimator : IEstimator<TextGenerationTransform
 
     internal TextGenerationEstimator(IHostEnvironment env, string checkpointDirectory, string outputColumnName, string inputColumnName, TextGenerationOptions? options)
     {
-        ArgumentException.ThrowIfNullOrWhiteSpace(checkpointDirectory);
         ArgumentException.ThrowIfNullOrWhiteSpace(outputColumnName);
         ArgumentException.ThrowIfNullOrWhiteSpace(inputColumnName);
-        if (!Directory.Exists(checkpointDirectory))
-            throw new ArgumentException($"Checkpoint directory '{checkpointDirectory}' does not exist.", nameof(checkpointDirectory));
         options ??= new TextGenerationOptions();
         options.Validate();
         if (options.GeneratedTokenIdsColumnName == outputColumnName)
             throw new ArgumentException($"GeneratedTokenIdsColumnName must differ from the output column '{outputColumnName}'.", nameof(options));
         this.env = env;
-        this.checkpointDirectory = checkpointDirectory;
+        this.checkpointDirectory = CheckpointSource.Resolve(checkpointDirectory, nameof(checkpointDirectory), nameof(checkpointDirectory), env);
         this.outputColumnName = outputColumnName;
         this.inputColumnName = inputColumnName;
         this.options = options;

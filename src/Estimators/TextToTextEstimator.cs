@@ -1,6 +1,7 @@
 using TorchSharp;
 using Microsoft.ML;
 using Microsoft.ML.Runtime;
+using MLNet.Transformers.Checkpoints;
 using MLNet.Transformers.Models;
 using MLNet.Transformers.Models.T5;
 using MLNet.Transformers.Tokenization;
@@ -33,8 +34,6 @@ public sealed class TextToTextEstimator : IEstimator<TextToTextTransformer>
         ArgumentException.ThrowIfNullOrWhiteSpace(outputColumnName);
         ArgumentException.ThrowIfNullOrWhiteSpace(sourceColumnName);
         ArgumentException.ThrowIfNullOrWhiteSpace(targetColumnName);
-        if (string.IsNullOrWhiteSpace(checkpointDirectory) || !Directory.Exists(checkpointDirectory))
-            throw new ArgumentException($"Checkpoint directory '{checkpointDirectory}' does not exist.", nameof(checkpointDirectory));
         options ??= new TextToTextOptions();
         ArgumentNullException.ThrowIfNull(options.Generation, nameof(options.Generation));
         ArgumentNullException.ThrowIfNull(options.Training, nameof(options.Training));
@@ -47,7 +46,7 @@ public sealed class TextToTextEstimator : IEstimator<TextToTextTransformer>
         if (outputs.Distinct().Count() != outputs.Count)
             throw new ArgumentException($"The output columns ({string.Join(", ", outputs)}) must have different names.", nameof(options));
         this.env = env;
-        this.checkpointDirectory = checkpointDirectory;
+        this.checkpointDirectory = CheckpointSource.Resolve(checkpointDirectory, nameof(checkpointDirectory), nameof(checkpointDirectory), env);
         this.outputColumnName = outputColumnName;
         this.sourceColumnName = sourceColumnName;
         this.targetColumnName = targetColumnName;

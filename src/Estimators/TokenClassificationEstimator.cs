@@ -1,6 +1,7 @@
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Runtime;
+using MLNet.Transformers.Checkpoints;
 using MLNet.Transformers.Models;
 using MLNet.Transformers.Tokenization;
 using MLNet.Transformers.Training;
@@ -21,17 +22,19 @@ namespace MLNet.Transformers.Estimators;
 public sealed class TokenClassificationEstimator : IEstimator<TokenClassificationTransformer>
 {
     private readonly IHostEnvironment env;
+    private readonly string checkpointDirectory;   // the resolved folder (a Hub id is downloaded once, here)
     private readonly NamedEntityRecognitionOptions options;
 
     internal TokenClassificationEstimator(IHostEnvironment env, NamedEntityRecognitionOptions options)
     {
-        FineTuningChecks.Common(options.CheckpointDirectory, options.BatchSize, options.MaxEpochs, options.MaxSequenceLength, 3, options.Training, options.ClassifierDropout);
+        FineTuningChecks.Common(options.BatchSize, options.MaxEpochs, options.MaxSequenceLength, 3, options.Training, options.ClassifierDropout);
         ArgumentException.ThrowIfNullOrWhiteSpace(options.Sentence1ColumnName, "sentence1ColumnName");
         ArgumentException.ThrowIfNullOrWhiteSpace(options.LabelColumnName, "labelColumnName");
         ArgumentException.ThrowIfNullOrWhiteSpace(options.OutputColumnName, "outputColumnName");
         FineTuningChecks.KnownPrecision(options.Precision);
         this.env = env;
         this.options = options;
+        checkpointDirectory = CheckpointSource.Resolve(options.CheckpointDirectory, nameof(options.CheckpointDirectory), nameof(options), env);
     }
 
     private bool Trains => options.MaxEpochs > 0 && options.Training.MaxSteps is not 0;
@@ -60,12 +63,12 @@ public sealed class TokenClassificationEstimator : IEstimator<TokenClassificatio
         GetOutputSchema(EstimatorSchema.ShapeOf(input.Schema));
         int seed = options.Training.ResolveSeed(env);
         manual_seed(seed);   // a fresh head is drawn from this seed
-        var info = EncoderCheckpoint.ReadInfo(options.CheckpointDirectory);
-        var classes = FineTuningChecks.ResolveClasses(input.Schema, options.LabelColumnName, info, Trains, options.CheckpointDirectory);
-        FineTuningChecks.HeadMatches(info, classes.Count, Trains, options.LabelColumnName, options.CheckpointDirectory);
+        var info = EncoderCheckpoint.ReadInfo(checkpointDirectory);
+        var classes = FineTuningChecks.ResolveClasses(input.Schema, options.LabelColumnName, info, Trains, checkpointDirectory);
+        FineTuningChecks.HeadMatches(info, classes.Count, Trains, options.LabelColumnName, checkpointDirectory);
         using var channel = env.Start("NamedEntityRecognition");
-        var tokenizer = EncoderCheckpoint.LoadTokenizer(options.CheckpointDirectory);
-        var model = EncoderCheckpoint.LoadForTokenClassification(options.CheckpointDirectory, classes.Count, requireHead: !Trains, options.ClassifierDropout);
+        var tokenizer = EncoderCheckpoint.LoadTokenizer(checkpointDirectory);
+        var model = EncoderCheckpoint.LoadForTokenClassification(checkpointDirectory, classes.Count, requireHead: !Trains, options.ClassifierDropout);
         try
         {
             int maxLength = Math.Min(options.MaxSequenceLength, model.MaxPositions);

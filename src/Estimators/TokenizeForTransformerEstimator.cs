@@ -1,4 +1,6 @@
 using Microsoft.ML;
+using Microsoft.ML.Runtime;
+using MLNet.Transformers.Checkpoints;
 using MLNet.Transformers.Tokenization;
 using MLNet.Transformers.Transforms;
 using MLNet.Transformers.Transforms.Infrastructure;
@@ -14,12 +16,13 @@ public sealed class TokenizeForTransformerEstimator : IEstimator<TokenizeForTran
     private readonly string vocabularyDirectory;
     private readonly TokenizeForTransformerSettings settings;
 
-    internal TokenizeForTransformerEstimator(string vocabularyDirectory, TokenizeForTransformerSettings settings)
+    internal TokenizeForTransformerEstimator(string vocabularyDirectory, TokenizeForTransformerSettings settings, IHostEnvironment? env = null)
     {
-        ArgumentException.ThrowIfNullOrWhiteSpace(vocabularyDirectory);
         ArgumentException.ThrowIfNullOrWhiteSpace(settings.InputColumnName, "inputColumnName");
         if (settings.MaxSequenceLength < (settings.SecondInputColumnName is null ? 3 : 4))
             throw new ArgumentOutOfRangeException("maxSequenceLength", settings.MaxSequenceLength, "maxSequenceLength must leave room for [CLS], [SEP] and at least one token.");
+        // A Hub id fetches only the tokenizer files.
+        vocabularyDirectory = CheckpointSource.Resolve(vocabularyDirectory, nameof(vocabularyDirectory), nameof(vocabularyDirectory), env, HubFileSet.Tokenizer);
         TokenizeForTransformerTransformer.RequireTokenizerFiles(vocabularyDirectory, nameof(vocabularyDirectory));
         this.vocabularyDirectory = vocabularyDirectory;
         this.settings = settings;

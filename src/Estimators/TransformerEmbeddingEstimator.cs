@@ -1,5 +1,7 @@
 using Microsoft.ML;
 using Microsoft.ML.Data;
+using Microsoft.ML.Runtime;
+using MLNet.Transformers.Checkpoints;
 using MLNet.Transformers.Models;
 using MLNet.Transformers.Transforms;
 using MLNet.Transformers.Transforms.Infrastructure;
@@ -16,17 +18,14 @@ public sealed class TransformerEmbeddingEstimator : IEstimator<TransformerEmbedd
     private readonly string checkpointDirectory;
     private readonly TransformerEmbeddingSettings settings;
 
-    internal TransformerEmbeddingEstimator(string checkpointDirectory, TransformerEmbeddingSettings settings)
+    internal TransformerEmbeddingEstimator(string checkpointDirectory, TransformerEmbeddingSettings settings, IHostEnvironment? env = null)
     {
-        ArgumentException.ThrowIfNullOrWhiteSpace(checkpointDirectory);
         ArgumentException.ThrowIfNullOrWhiteSpace(settings.OutputColumnName, "outputColumnName");
         ArgumentException.ThrowIfNullOrWhiteSpace(settings.InputColumnName, "inputColumnName");
         if (settings.MaxSequenceLength < (settings.SecondInputColumnName is null ? 3 : 4))
             throw new ArgumentOutOfRangeException("maxSequenceLength", settings.MaxSequenceLength, "maxSequenceLength must leave room for [CLS], [SEP] and at least one token.");
         if (settings.BatchSize < 1) throw new ArgumentOutOfRangeException("batchSize", settings.BatchSize, "batchSize must be at least 1.");
-        if (!Directory.Exists(checkpointDirectory))
-            throw new ArgumentException($"Checkpoint directory '{checkpointDirectory}' does not exist.", nameof(checkpointDirectory));
-        this.checkpointDirectory = checkpointDirectory;
+        this.checkpointDirectory = CheckpointSource.Resolve(checkpointDirectory, nameof(checkpointDirectory), nameof(checkpointDirectory), env);
         this.settings = settings;
     }
 
