@@ -5,9 +5,11 @@ using MLNet.Transformers.FreshProcess;
 // Loads the model with a fresh MLContext and prints one line per sample row (see ProbeData.Format), or, with --vector,
 // the float vector column COLUMN of each row (round-trip format), with --keys its key vector, or with --column any
 // text/float/int (vector) column, one escaped line per row — for any of the library's transformers.
-// Reliability probes: --concurrency CHECKPOINT_DIR, --mlm-losses WIKITEXT_FILE (see ReliabilityProbes).
+// Reliability probes: --concurrency CHECKPOINT_DIR, --mlm-losses WIKITEXT_FILE (see ReliabilityProbes); --hub-download (HubDownloadProbe).
 if (ReliabilityProbes.TryRun(args, out int probeExit))
     return probeExit;
+if (HubDownloadProbe.TryRun(args, out int hubExit))
+    return hubExit;
 if (args.Length is not (1 or 3) || (args.Length == 3 && args[1] is not ("--vector" or "--keys" or "--column")))
 {
     Console.Error.WriteLine("usage: MLNet.Transformers.FreshProcess <model.zip> [--vector COLUMN | --keys COLUMN | --column COLUMN]");

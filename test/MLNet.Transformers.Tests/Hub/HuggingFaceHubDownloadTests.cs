@@ -222,6 +222,24 @@ public sealed class HuggingFaceHubDownloadTests
         Assert.AreEqual(0, Directory.GetFiles(Path.Combine(RepoFolder(cache), "snapshots"), "*.tmp", SearchOption.AllDirectories).Length);
     }
 
+    [TestMethod]
+    public void ADownloadInAnotherProcess_AtTheSameTime_SharesTheCacheWithoutCorruptingIt()
+    {
+        var (hub, _) = HubTestRepos.Serve();
+        using var __ = hub;
+        hub.HoldBlobUntilHeads = 2;   // no blob bytes flow until both processes have asked for the weights
+        using var cache = new TempDirectory();
+        var weights = HubTestRepos.TinyBert()["model.safetensors"];
+
+        var other = Task.Run(() => Persistence.FreshProcessRunner.Run("--hub-download", hub.Endpoint, cache.Path, HubTestRepos.Id));
+        string here = HuggingFaceHub.Download(Options(hub, cache), HubTestRepos.Id);
+
+        CollectionAssert.AreEqual(new[] { here }, other.Result);
+        CollectionAssert.AreEqual(weights, File.ReadAllBytes(Path.Combine(here, "model.safetensors")));
+        Assert.AreEqual(1, hub.Count($"GET /blobs/{FakeHub.Sha256(weights)}"), "one process waited on the other's lock file and found the blob");
+        Assert.AreEqual(0, Directory.GetFiles(Path.Combine(RepoFolder(cache), "blobs"), "*.incomplete").Length);
+    }
+
     private sealed class Recorder(List<DownloadProgress> reports) : IProgress<DownloadProgress>
     {
         public void Report(DownloadProgress value) { lock (reports) reports.Add(value); }
