@@ -17,7 +17,7 @@ internal sealed class HubSnapshotDownload(HubOptions options, HubRepoId repo, IP
 
     public string Run(IReadOnlyList<string>? files, HubFileSet set)
     {
-        if (options.Offline) return FromCache(files, "HF_HUB_OFFLINE is set");
+        if (options.Offline) return FromCache(files, set, "HF_HUB_OFFLINE is set");
         HubRevisionInfo info;
         try
         {
@@ -26,7 +26,7 @@ internal sealed class HubSnapshotDownload(HubOptions options, HubRepoId repo, IP
         catch (Exception e) when (e is HttpRequestException || (e is TaskCanceledException && !ct.IsCancellationRequested))
         {
             // huggingface_hub falls back to the cache when the Hub cannot be reached (no network, a timeout).
-            return FromCache(files, $"{options.Endpoint} could not be reached ({e.Message})");
+            return FromCache(files, set, $"{options.Endpoint} could not be reached ({e.Message})");
         }
         string commit = info.Commit;
         if (files is not null)
@@ -61,7 +61,7 @@ internal sealed class HubSnapshotDownload(HubOptions options, HubRepoId repo, IP
     }
 
     // As huggingface_hub offline: a commit hash names its snapshot folder, anything else is looked up in refs/.
-    private string FromCache(IReadOnlyList<string>? files, string why)
+    private string FromCache(IReadOnlyList<string>? files, HubFileSet set, string why)
     {
         string? commit = cache.CachedCommit(Revision);
         string? snapshot = commit is null ? null : cache.Snapshot(commit);
@@ -69,7 +69,8 @@ internal sealed class HubSnapshotDownload(HubOptions options, HubRepoId repo, IP
             throw new InvalidOperationException($"{why}, and {Label} is not in the cache {options.CacheDirectory} (no " +
                 $"{(HubRepoId.IsCommitHash(Revision) ? $"snapshots/{Revision}" : $"refs/{Revision}")} under {repo.FolderName}). Download it once online " +
                 "(unset HF_HUB_OFFLINE), or point HF_HUB_CACHE / HF_HOME at the cache that has it.");
-        var needed = files ?? ["config.json"];
+        // Without the file list only config.json can be required; a missing weight or vocabulary is named by the loader.
+        IReadOnlyList<string> needed = files ?? (set == HubFileSet.Checkpoint ? ["config.json"] : []);
         var absent = needed.Where(f => !HubCacheFolder.HasFile(cache.SnapshotFile(commit!, f))).ToList();
         if (absent.Count > 0)
             throw new InvalidOperationException($"{why}, and the cached snapshot {snapshot} of {Label} lacks {string.Join(", ", absent)}. " +
