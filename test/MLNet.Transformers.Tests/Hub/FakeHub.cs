@@ -16,6 +16,7 @@ internal sealed class FakeHub : IDisposable
 {
     private readonly HttpListener listener = new();
     private readonly Dictionary<string, FakeRepo> repos = [];
+    private readonly Dictionary<string, byte[]> blobs = [];   // sha256 → bytes of the LFS files resolved so far
     private readonly Task loop;
 
     public FakeHub()
@@ -132,8 +133,6 @@ internal sealed class FakeHub : IDisposable
         Body(request, response, bytes);
     }
 
-    private readonly Dictionary<string, byte[]> blobs = [];
-
     private void Blob(HttpListenerRequest request, HttpListenerResponse response, string sha)
     {
         byte[]? bytes;
@@ -173,24 +172,3 @@ internal sealed class FakeHub : IDisposable
         loop.Wait(TimeSpan.FromSeconds(5));
     }
 }
-
-/// <summary>A repository of <see cref="FakeHub"/>: commits (hash → files) and refs (branch or tag → commit).</summary>
-internal sealed class FakeRepo
-{
-    private readonly Dictionary<string, FakeCommit> commits = [];
-    private readonly Dictionary<string, string> refs = [];
-
-    /// <summary>Adds a commit with these files under a deterministic hash and points <paramref name="refNames"/> at it.</summary>
-    public FakeCommit Commit(IReadOnlyDictionary<string, byte[]> files, params string[] refNames)
-    {
-        string sha = Convert.ToHexStringLower(SHA1.HashData(Encoding.UTF8.GetBytes($"commit {commits.Count} {string.Join(",", files.Keys)}")));
-        var commit = commits[sha] = new FakeCommit(sha, files);
-        foreach (var name in refNames) refs[name] = sha;
-        return commit;
-    }
-
-    public FakeCommit? Find(string revision) =>
-        refs.TryGetValue(revision, out var sha) ? commits[sha] : commits.GetValueOrDefault(revision);
-}
-
-internal sealed record FakeCommit(string Sha, IReadOnlyDictionary<string, byte[]> Files);

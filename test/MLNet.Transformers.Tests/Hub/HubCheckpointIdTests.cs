@@ -30,22 +30,17 @@ public sealed class HubCheckpointIdTests
     [TestMethod]
     public void TransformerEmbedding_FromAHubIdWithRevision_DownloadsAtConstruction_LogsIt_AndEqualsTheFolder()
     {
-        var (hub, main) = HubTestRepos.Serve();
-        using var _ = hub;
-        hub.AddRepo("test-org/other");   // not asked for
-        using var cache = new TempDirectory();
-        using var home = new TempDirectory();
-        using var env = new EnvironmentScope(("HF_ENDPOINT", hub.Endpoint), ("HF_HUB_CACHE", cache.Path), ("HF_HOME", home.Path));
+        using var hub = new HubTestEnvironment();
         var ml = new MLContext(seed: 1);
         var log = new List<string>();
         ml.Log += (_, e) => { lock (log) log.Add(e.Message); };
 
         var estimator = ml.Transforms.Text.TransformerEmbedding($"{HubTestRepos.Id}@main", "E", "Text");
-        Assert.IsTrue(File.Exists(Path.Combine(cache.Path, "models--test-org--tiny-bert", "snapshots", main.Sha, "model.safetensors")), "resolved when created, as from_pretrained");
-        int requests = hub.Requests.Count;
+        Assert.IsTrue(File.Exists(Path.Combine(hub.Snapshot(hub.Main.Sha), "model.safetensors")), "resolved when created, as from_pretrained");
+        int requests = hub.Hub.Requests.Count;
         var data = ml.Data.LoadFromEnumerable(Rows);
         using var transformer = estimator.Fit(data);
-        Assert.AreEqual(requests, hub.Requests.Count, "Fit reads the resolved folder");
+        Assert.AreEqual(requests, hub.Hub.Requests.Count, "Fit reads the resolved folder");
         var fromHub = transformer.Transform(data).GetColumn<VBuffer<float>>("E").Select(v => v.DenseValues().ToArray()).ToArray();
 
         var fromFolder = Embed(new MLContext(seed: 1), BertParityTests.FixtureDirectory);
@@ -56,11 +51,7 @@ public sealed class HubCheckpointIdTests
     [TestMethod]
     public void TextClassification_TrainsOneStep_FromAHubId()
     {
-        var (hub, _) = HubTestRepos.Serve();
-        using var __ = hub;
-        using var cache = new TempDirectory();
-        using var home = new TempDirectory();
-        using var env = new EnvironmentScope(("HF_ENDPOINT", hub.Endpoint), ("HF_HUB_CACHE", cache.Path), ("HF_HOME", home.Path));
+        using var hub = new HubTestEnvironment();
         var ml = new MLContext(seed: 1);
         var data = ml.Data.LoadFromEnumerable(new[] { new { Sentence1 = "good", Label = "pos" }, new { Sentence1 = "bad", Label = "neg" } });
         var pipeline = ml.Transforms.Conversion.MapValueToKey("Label")
@@ -105,15 +96,11 @@ public sealed class HubCheckpointIdTests
     [TestMethod]
     public void TokenizeForTransformer_FromAHubId_FetchesOnlyTheTokenizerFiles()
     {
-        var (hub, main) = HubTestRepos.Serve();
-        using var __ = hub;
-        using var cache = new TempDirectory();
-        using var home = new TempDirectory();
-        using var env = new EnvironmentScope(("HF_ENDPOINT", hub.Endpoint), ("HF_HUB_CACHE", cache.Path), ("HF_HOME", home.Path));
+        using var hub = new HubTestEnvironment();
 
         new MLContext(seed: 1).Transforms.Text.TokenizeForTransformer(HubTestRepos.Id, "Text");
 
-        var snapshot = Path.Combine(cache.Path, "models--test-org--tiny-bert", "snapshots", main.Sha);
+        var snapshot = hub.Snapshot(hub.Main.Sha);
         CollectionAssert.AreEquivalent(new[] { "config.json", "tokenizer_config.json", "vocab.txt" }, Directory.GetFiles(snapshot).Select(Path.GetFileName).ToArray());
     }
 
@@ -135,11 +122,7 @@ public sealed class HubCheckpointIdTests
     [TestMethod]
     public void AHubIdTheHubDoesNotHave_SaysItWasNotAFolderEither()
     {
-        var (hub, _) = HubTestRepos.Serve();
-        using var __ = hub;
-        using var cache = new TempDirectory();
-        using var home = new TempDirectory();
-        using var env = new EnvironmentScope(("HF_ENDPOINT", hub.Endpoint), ("HF_HUB_CACHE", cache.Path), ("HF_HOME", home.Path));
+        using var hub = new HubTestEnvironment();
 
         var e = Assert.ThrowsExactly<InvalidOperationException>(() => new MLContext(seed: 1).Transforms.Text.TransformerEmbedding("models/bert-base", "E", "Text"));
 

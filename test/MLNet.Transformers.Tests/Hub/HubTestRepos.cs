@@ -1,4 +1,5 @@
 using System.Text;
+using MLNet.Transformers.Tests.Checkpoints;
 using MLNet.Transformers.Tests.Models;
 
 namespace MLNet.Transformers.Tests.Hub;
@@ -23,11 +24,20 @@ internal static class HubTestRepos
 
     public static byte[] Text(string text) => Encoding.UTF8.GetBytes(text);
 
+    /// <summary>Options that download from <paramref name="hub"/> into <paramref name="cache"/> (nothing from the environment).</summary>
+    public static HubOptions Options(FakeHub hub, TempDirectory cache, string? token = null) =>
+        new() { Endpoint = hub.Endpoint, CacheDirectory = cache.Path, Token = token };
+
     /// <summary>A hub serving <see cref="Id"/> with the tiny BERT at <c>main</c>.</summary>
-    public static (FakeHub Hub, FakeCommit Main) Serve()
+    public static (FakeHub Hub, FakeCommit Main) Serve() => Serve(_ => { });
+
+    /// <summary>A hub serving <see cref="Id"/> at <c>main</c> with the tiny BERT's files as <paramref name="edit"/> changes them.</summary>
+    public static (FakeHub Hub, FakeCommit Main) Serve(Action<Dictionary<string, byte[]>> edit)
     {
+        var files = TinyBert();
+        edit(files);
         var hub = new FakeHub();
-        var main = hub.AddRepo(Id).Commit(TinyBert(), "main");
+        var main = hub.AddRepo(Id).Commit(files, "main");
         return (hub, main);
     }
 }

@@ -6,9 +6,6 @@ namespace MLNet.Transformers.Tests.Hub;
 [TestClass]
 public sealed class HuggingFaceHubDownloadTests
 {
-    private static HubOptions Options(FakeHub hub, TempDirectory cache, string? token = null) =>
-        new() { Endpoint = hub.Endpoint, CacheDirectory = cache.Path, Token = token };
-
     private static string RepoFolder(TempDirectory cache) => Path.Combine(cache.Path, "models--test-org--tiny-bert");
 
     [TestMethod]
@@ -19,7 +16,7 @@ public sealed class HuggingFaceHubDownloadTests
         using var cache = new TempDirectory();
         var files = HubTestRepos.TinyBert();
 
-        string snapshot = HuggingFaceHub.Download(Options(hub, cache), HubTestRepos.Id);
+        string snapshot = HuggingFaceHub.Download(HubTestRepos.Options(hub, cache), HubTestRepos.Id);
 
         string repo = RepoFolder(cache);
         Assert.AreEqual(Path.Combine(repo, "snapshots", main.Sha), snapshot);
@@ -42,17 +39,17 @@ public sealed class HuggingFaceHubDownloadTests
     {
         var (hub, main) = HubTestRepos.Serve();
         using var cache = new TempDirectory();
-        string first = HuggingFaceHub.Download(Options(hub, cache), HubTestRepos.Id);
+        string first = HuggingFaceHub.Download(HubTestRepos.Options(hub, cache), HubTestRepos.Id);
         int before = hub.Requests.Count;
 
-        string second = HuggingFaceHub.Download(Options(hub, cache), HubTestRepos.Id);
+        string second = HuggingFaceHub.Download(HubTestRepos.Options(hub, cache), HubTestRepos.Id);
 
         Assert.AreEqual(first, second);
         var after = hub.Requests.Skip(before).ToList();
         CollectionAssert.AreEqual(new[] { "GET /api/models/test-org/tiny-bert/revision/main" }, after, "only the revision is asked again");
         string endpoint = hub.Endpoint;
         hub.Dispose();
-        Assert.AreEqual(first, HuggingFaceHub.Download(Options(hub, cache) with { Endpoint = endpoint }, HubTestRepos.Id));
+        Assert.AreEqual(first, HuggingFaceHub.Download(HubTestRepos.Options(hub, cache) with { Endpoint = endpoint }, HubTestRepos.Id));
     }
 
     [TestMethod]
@@ -62,17 +59,17 @@ public sealed class HuggingFaceHubDownloadTests
         using var _ = hub;
         using var cache = new TempDirectory();
         using var empty = new TempDirectory();
-        string online = HuggingFaceHub.Download(Options(hub, cache), HubTestRepos.Id);
+        string online = HuggingFaceHub.Download(HubTestRepos.Options(hub, cache), HubTestRepos.Id);
         int before = hub.Requests.Count;
 
-        Assert.AreEqual(online, HuggingFaceHub.Download(Options(hub, cache) with { Offline = true }, HubTestRepos.Id));
-        Assert.AreEqual(online, HuggingFaceHub.Download(Options(hub, cache) with { Offline = true }, HubTestRepos.Id, revision: main.Sha));
+        Assert.AreEqual(online, HuggingFaceHub.Download(HubTestRepos.Options(hub, cache) with { Offline = true }, HubTestRepos.Id));
+        Assert.AreEqual(online, HuggingFaceHub.Download(HubTestRepos.Options(hub, cache) with { Offline = true }, HubTestRepos.Id, revision: main.Sha));
         Assert.AreEqual(before, hub.Requests.Count, "offline never touches the network");
 
-        var e = Assert.ThrowsExactly<InvalidOperationException>(() => HuggingFaceHub.Download(Options(hub, empty) with { Offline = true }, HubTestRepos.Id));
+        var e = Assert.ThrowsExactly<InvalidOperationException>(() => HuggingFaceHub.Download(HubTestRepos.Options(hub, empty) with { Offline = true }, HubTestRepos.Id));
         StringAssert.Contains(e.Message, "HF_HUB_OFFLINE");
         StringAssert.Contains(e.Message, "refs/main");
-        var tag = Assert.ThrowsExactly<InvalidOperationException>(() => HuggingFaceHub.Download(Options(hub, cache) with { Offline = true }, HubTestRepos.Id, revision: "v2"));
+        var tag = Assert.ThrowsExactly<InvalidOperationException>(() => HuggingFaceHub.Download(HubTestRepos.Options(hub, cache) with { Offline = true }, HubTestRepos.Id, revision: "v2"));
         StringAssert.Contains(tag.Message, "'v2'");
     }
 
@@ -88,9 +85,9 @@ public sealed class HuggingFaceHubDownloadTests
         var main = repo.Commit(mainFiles, "main");
         using var cache = new TempDirectory();
 
-        string atMain = HuggingFaceHub.Download(Options(hub, cache), HubTestRepos.Id);
-        string atTag = HuggingFaceHub.Download(Options(hub, cache), HubTestRepos.Id, revision: "v1.0");
-        string atCommit = HuggingFaceHub.Download(Options(hub, cache), HubTestRepos.Id, revision: v1.Sha);
+        string atMain = HuggingFaceHub.Download(HubTestRepos.Options(hub, cache), HubTestRepos.Id);
+        string atTag = HuggingFaceHub.Download(HubTestRepos.Options(hub, cache), HubTestRepos.Id, revision: "v1.0");
+        string atCommit = HuggingFaceHub.Download(HubTestRepos.Options(hub, cache), HubTestRepos.Id, revision: v1.Sha);
 
         Assert.AreEqual(main.Sha, Path.GetFileName(atMain));
         Assert.AreEqual(v1.Sha, Path.GetFileName(atTag));
@@ -117,7 +114,7 @@ public sealed class HuggingFaceHubDownloadTests
         File.WriteAllBytes(Path.Combine(blobs, sha + ".incomplete"), weights[..half]);
         var reports = new List<DownloadProgress>();
 
-        string snapshot = HuggingFaceHub.Download(Options(hub, cache), HubTestRepos.Id, progress: new Recorder(reports));
+        string snapshot = HuggingFaceHub.Download(HubTestRepos.Options(hub, cache), HubTestRepos.Id, progress: new Recorder(reports));
 
         CollectionAssert.AreEqual(weights, File.ReadAllBytes(Path.Combine(snapshot, "model.safetensors")));
         Assert.AreEqual(1, hub.Count($"GET /blobs/{sha} range=bytes={half}-"), string.Join("\n", hub.Requests));
@@ -136,7 +133,7 @@ public sealed class HuggingFaceHubDownloadTests
         hub.CorruptBlobs = true;
         using var cache = new TempDirectory();
 
-        var e = Assert.ThrowsExactly<InvalidOperationException>(() => HuggingFaceHub.Download(Options(hub, cache), HubTestRepos.Id));
+        var e = Assert.ThrowsExactly<InvalidOperationException>(() => HuggingFaceHub.Download(HubTestRepos.Options(hub, cache), HubTestRepos.Id));
 
         string sha = FakeHub.Sha256(HubTestRepos.TinyBert()["model.safetensors"]);
         StringAssert.Contains(e.Message, "sha256");
@@ -146,48 +143,52 @@ public sealed class HuggingFaceHubDownloadTests
         Assert.IsFalse(File.Exists(Path.Combine(blobs, sha)));
         Assert.IsFalse(File.Exists(Path.Combine(blobs, sha + ".incomplete")));
         hub.CorruptBlobs = false;
-        Assert.IsTrue(File.Exists(Path.Combine(HuggingFaceHub.Download(Options(hub, cache), HubTestRepos.Id), "model.safetensors")), "the next run downloads it afresh");
+        Assert.IsTrue(File.Exists(Path.Combine(HuggingFaceHub.Download(HubTestRepos.Options(hub, cache), HubTestRepos.Id), "model.safetensors")), "the next run downloads it afresh");
     }
 
     [TestMethod]
     public void ShardedCheckpoint_FetchesTheIndexAndEveryShardItNames()
     {
-        using var hub = new FakeHub();
-        var files = HubTestRepos.TinyBert();
-        files.Remove("model.safetensors");
-        files["model.safetensors.index.json"] = HubTestRepos.Text("""{"metadata":{},"weight_map":{"a.weight":"model-00001-of-00002.safetensors","b.weight":"model-00002-of-00002.safetensors","c.weight":"model-00001-of-00002.safetensors"}}""");
-        files["model-00001-of-00002.safetensors"] = HubTestRepos.Text("shard one");
-        files["model-00002-of-00002.safetensors"] = HubTestRepos.Text("shard two");
-        files["model-00003-of-00003.safetensors"] = HubTestRepos.Text("an old shard the index does not name");
-        hub.AddRepo(HubTestRepos.Id).Commit(files, "main");
+        var (hub, _) = HubTestRepos.Serve(files =>
+        {
+            files.Remove("model.safetensors");
+            files["model.safetensors.index.json"] = HubTestRepos.Text("""{"metadata":{},"weight_map":{"a.weight":"model-00001-of-00002.safetensors","b.weight":"model-00002-of-00002.safetensors","c.weight":"model-00001-of-00002.safetensors"}}""");
+            files["model-00001-of-00002.safetensors"] = HubTestRepos.Text("shard one");
+            files["model-00002-of-00002.safetensors"] = HubTestRepos.Text("shard two");
+            files["model-00003-of-00003.safetensors"] = HubTestRepos.Text("an old shard the index does not name");
+        });
+        using var __ = hub;
         using var cache = new TempDirectory();
 
-        string snapshot = HuggingFaceHub.Download(Options(hub, cache), HubTestRepos.Id);
+        string snapshot = HuggingFaceHub.Download(HubTestRepos.Options(hub, cache), HubTestRepos.Id);
 
         CollectionAssert.AreEquivalent(new[] { "config.json", "model.safetensors.index.json", "model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors", "tokenizer_config.json", "vocab.txt" },
             Directory.GetFiles(snapshot).Select(Path.GetFileName).ToArray());
         Assert.AreEqual("shard two", File.ReadAllText(Path.Combine(snapshot, "model-00002-of-00002.safetensors")));
     }
 
+    private static readonly byte[] PoolingConfig = HubTestRepos.Text("""{"word_embedding_dimension": 32, "pooling_mode_mean_tokens": true}""");
+
     [TestMethod]
     public void SentenceTransformersRepo_FetchesModulesJson_SentenceBertConfig_AndThePoolingConfig()
     {
-        using var hub = new FakeHub();
-        var files = HubTestRepos.TinyBert();
-        files["modules.json"] = HubTestRepos.Text("""[{"idx":0,"name":"0","path":"","type":"sentence_transformers.models.Transformer"},{"idx":1,"name":"1","path":"1_Pooling","type":"sentence_transformers.models.Pooling"},{"idx":2,"name":"2","path":"2_Normalize","type":"sentence_transformers.models.Normalize"}]""");
-        files["sentence_bert_config.json"] = HubTestRepos.Text("""{"max_seq_length": 32, "do_lower_case": false}""");
-        files["1_Pooling/config.json"] = HubTestRepos.Text("""{"word_embedding_dimension": 32, "pooling_mode_mean_tokens": true}""");
-        files["onnx/model.onnx"] = HubTestRepos.Text("not fetched");
-        files["config_sentence_transformers.json"] = HubTestRepos.Text("{}");
-        hub.AddRepo(HubTestRepos.Id).Commit(files, "main");
+        var (hub, _) = HubTestRepos.Serve(files =>
+        {
+            files["modules.json"] = HubTestRepos.Text("""[{"idx":0,"name":"0","path":"","type":"sentence_transformers.models.Transformer"},{"idx":1,"name":"1","path":"1_Pooling","type":"sentence_transformers.models.Pooling"},{"idx":2,"name":"2","path":"2_Normalize","type":"sentence_transformers.models.Normalize"}]""");
+            files["sentence_bert_config.json"] = HubTestRepos.Text("""{"max_seq_length": 32, "do_lower_case": false}""");
+            files["1_Pooling/config.json"] = PoolingConfig;
+            files["onnx/model.onnx"] = HubTestRepos.Text("not fetched");
+            files["config_sentence_transformers.json"] = HubTestRepos.Text("{}");
+        });
+        using var __ = hub;
         using var cache = new TempDirectory();
 
-        string snapshot = HuggingFaceHub.Download(Options(hub, cache), HubTestRepos.Id);
+        string snapshot = HuggingFaceHub.Download(HubTestRepos.Options(hub, cache), HubTestRepos.Id);
 
         Assert.IsTrue(File.Exists(Path.Combine(snapshot, "modules.json")));
         Assert.IsTrue(File.Exists(Path.Combine(snapshot, "sentence_bert_config.json")));
         var pooling = new FileInfo(Path.Combine(snapshot, "1_Pooling", "config.json"));
-        Assert.AreEqual($"../../../blobs/{FakeHub.GitSha1(files["1_Pooling/config.json"])}", pooling.LinkTarget);
+        Assert.AreEqual($"../../../blobs/{FakeHub.GitSha1(PoolingConfig)}", pooling.LinkTarget);
         Assert.IsFalse(Directory.Exists(Path.Combine(snapshot, "onnx")));
     }
 
@@ -198,7 +199,7 @@ public sealed class HuggingFaceHubDownloadTests
         using var __ = hub;
         using var cache = new TempDirectory();
 
-        string snapshot = HuggingFaceHub.Download(Options(hub, cache), HubTestRepos.Id, files: ["README.md"]);
+        string snapshot = HuggingFaceHub.Download(HubTestRepos.Options(hub, cache), HubTestRepos.Id, files: ["README.md"]);
 
         CollectionAssert.AreEqual(new[] { "README.md" }, Directory.GetFiles(snapshot).Select(Path.GetFileName).ToArray());
     }
@@ -212,7 +213,7 @@ public sealed class HuggingFaceHubDownloadTests
         using var cache = new TempDirectory();
         var weights = HubTestRepos.TinyBert()["model.safetensors"];
 
-        var downloads = Enumerable.Range(0, 2).Select(_ => Task.Run(() => HuggingFaceHub.Download(Options(hub, cache), HubTestRepos.Id))).ToArray();
+        var downloads = Enumerable.Range(0, 2).Select(_ => Task.Run(() => HuggingFaceHub.Download(HubTestRepos.Options(hub, cache), HubTestRepos.Id))).ToArray();
         Task.WaitAll(downloads);
 
         Assert.AreEqual(downloads[0].Result, downloads[1].Result);
@@ -232,7 +233,7 @@ public sealed class HuggingFaceHubDownloadTests
         var weights = HubTestRepos.TinyBert()["model.safetensors"];
 
         var other = Task.Run(() => Persistence.FreshProcessRunner.Run("--hub-download", hub.Endpoint, cache.Path, HubTestRepos.Id));
-        string here = HuggingFaceHub.Download(Options(hub, cache), HubTestRepos.Id);
+        string here = HuggingFaceHub.Download(HubTestRepos.Options(hub, cache), HubTestRepos.Id);
 
         CollectionAssert.AreEqual(new[] { here }, other.Result);
         CollectionAssert.AreEqual(weights, File.ReadAllBytes(Path.Combine(here, "model.safetensors")));

@@ -6,16 +6,13 @@ namespace MLNet.Transformers.Tests.Hub;
 [TestClass]
 public sealed class HuggingFaceHubErrorTests
 {
-    private static HubOptions Options(FakeHub hub, TempDirectory cache, string? token = null) =>
-        new() { Endpoint = hub.Endpoint, CacheDirectory = cache.Path, Token = token };
-
     [TestMethod]
     public void UnknownRepo_NamesTheRepo_AndHfToken()
     {
         var (hub, _) = HubTestRepos.Serve();
         using var __ = hub;
         using var cache = new TempDirectory();
-        var e = Assert.ThrowsExactly<InvalidOperationException>(() => HuggingFaceHub.Download(Options(hub, cache), "test-org/no-such-model"));
+        var e = Assert.ThrowsExactly<InvalidOperationException>(() => HuggingFaceHub.Download(HubTestRepos.Options(hub, cache), "test-org/no-such-model"));
         StringAssert.Contains(e.Message, "Repository 'test-org/no-such-model' was not found");
         StringAssert.Contains(e.Message, "HF_TOKEN");
         Assert.IsFalse(Directory.Exists(Path.Combine(cache.Path, "models--test-org--no-such-model", "snapshots")));
@@ -27,7 +24,7 @@ public sealed class HuggingFaceHubErrorTests
         var (hub, _) = HubTestRepos.Serve();
         using var __ = hub;
         using var cache = new TempDirectory();
-        var e = Assert.ThrowsExactly<InvalidOperationException>(() => HuggingFaceHub.Download(Options(hub, cache), HubTestRepos.Id, revision: "no-such-branch"));
+        var e = Assert.ThrowsExactly<InvalidOperationException>(() => HuggingFaceHub.Download(HubTestRepos.Options(hub, cache), HubTestRepos.Id, revision: "no-such-branch"));
         StringAssert.Contains(e.Message, "Revision 'no-such-branch' was not found in 'test-org/tiny-bert'");
         StringAssert.Contains(e.Message, "branch, a tag or a full 40-digit commit hash");
     }
@@ -40,14 +37,14 @@ public sealed class HuggingFaceHubErrorTests
         hub.RequiredToken = "hf_secret";
         using var cache = new TempDirectory();
 
-        var e = Assert.ThrowsExactly<InvalidOperationException>(() => HuggingFaceHub.Download(Options(hub, cache), HubTestRepos.Id));
+        var e = Assert.ThrowsExactly<InvalidOperationException>(() => HuggingFaceHub.Download(HubTestRepos.Options(hub, cache), HubTestRepos.Id));
         StringAssert.Contains(e.Message, "401");
         StringAssert.Contains(e.Message, "set HF_TOKEN");
-        var wrong = Assert.ThrowsExactly<InvalidOperationException>(() => HuggingFaceHub.Download(Options(hub, cache, token: "hf_wrong"), HubTestRepos.Id));
+        var wrong = Assert.ThrowsExactly<InvalidOperationException>(() => HuggingFaceHub.Download(HubTestRepos.Options(hub, cache, token: "hf_wrong"), HubTestRepos.Id));
         StringAssert.Contains(wrong.Message, "the token sent (from HF_TOKEN or $HF_HOME/token) was refused");
 
         while (hub.Authorizations.TryDequeue(out var _)) { }
-        string snapshot = HuggingFaceHub.Download(Options(hub, cache, token: "hf_secret"), HubTestRepos.Id);
+        string snapshot = HuggingFaceHub.Download(HubTestRepos.Options(hub, cache, token: "hf_secret"), HubTestRepos.Id);
         Assert.IsTrue(File.Exists(Path.Combine(snapshot, "model.safetensors")));
         Assert.IsTrue(hub.Authorizations.All(a => a == "Bearer hf_secret"), string.Join(", ", hub.Authorizations));
     }
@@ -55,16 +52,17 @@ public sealed class HuggingFaceHubErrorTests
     [TestMethod]
     public void MissingFiles_ListWhatTheRepoHas()
     {
-        using var hub = new FakeHub();
-        var files = HubTestRepos.TinyBert();
-        files.Remove("config.json");
-        hub.AddRepo(HubTestRepos.Id).Commit(files, "main");
+        var (hub, _) = HubTestRepos.Serve(files =>
+        {
+            files.Remove("config.json");
+        });
+        using var __ = hub;
         using var cache = new TempDirectory();
 
-        var noConfig = Assert.ThrowsExactly<InvalidOperationException>(() => HuggingFaceHub.Download(Options(hub, cache), HubTestRepos.Id));
+        var noConfig = Assert.ThrowsExactly<InvalidOperationException>(() => HuggingFaceHub.Download(HubTestRepos.Options(hub, cache), HubTestRepos.Id));
         StringAssert.Contains(noConfig.Message, "has no config.json");
         StringAssert.Contains(noConfig.Message, "It has: README.md, model.safetensors, pytorch_model.bin, tokenizer_config.json, vocab.txt");
-        var explicitFile = Assert.ThrowsExactly<InvalidOperationException>(() => HuggingFaceHub.Download(Options(hub, cache), HubTestRepos.Id, files: ["merges.txt"]));
+        var explicitFile = Assert.ThrowsExactly<InvalidOperationException>(() => HuggingFaceHub.Download(HubTestRepos.Options(hub, cache), HubTestRepos.Id, files: ["merges.txt"]));
         StringAssert.Contains(explicitFile.Message, "has no merges.txt");
         StringAssert.Contains(explicitFile.Message, "vocab.txt");
     }
@@ -72,13 +70,14 @@ public sealed class HuggingFaceHubErrorTests
     [TestMethod]
     public void PickleOnlyRepo_IsRefused_SayingHowToConvert()
     {
-        using var hub = new FakeHub();
-        var files = HubTestRepos.TinyBert();
-        files.Remove("model.safetensors");
-        hub.AddRepo(HubTestRepos.Id).Commit(files, "main");
+        var (hub, _) = HubTestRepos.Serve(files =>
+        {
+            files.Remove("model.safetensors");
+        });
+        using var __ = hub;
         using var cache = new TempDirectory();
 
-        var e = Assert.ThrowsExactly<InvalidOperationException>(() => HuggingFaceHub.Download(Options(hub, cache), HubTestRepos.Id));
+        var e = Assert.ThrowsExactly<InvalidOperationException>(() => HuggingFaceHub.Download(HubTestRepos.Options(hub, cache), HubTestRepos.Id));
 
         StringAssert.Contains(e.Message, "only as pytorch_model.bin (a pickle)");
         StringAssert.Contains(e.Message, "save_pretrained(\"folder\", safe_serialization=True)");
