@@ -1,4 +1,7 @@
+using Microsoft.ML;
+using Microsoft.ML.Data;
 using MLNet.Transformers.Tests.Checkpoints;
+using MLNet.Transformers.Transforms;
 
 namespace MLNet.Transformers.Tests.Hub;
 
@@ -170,7 +173,7 @@ public sealed class HuggingFaceHubDownloadTests
     private static readonly byte[] PoolingConfig = HubTestRepos.Text("""{"word_embedding_dimension": 32, "pooling_mode_mean_tokens": true}""");
 
     [TestMethod]
-    public void SentenceTransformersRepo_FetchesModulesJson_SentenceBertConfig_AndThePoolingConfig()
+    public void SentenceTransformersRepo_FetchesModulesJson_SentenceBertConfig_AndThePoolingConfig_ThatTheEmbeddingFollows()
     {
         var (hub, _) = HubTestRepos.Serve(files =>
         {
@@ -190,6 +193,13 @@ public sealed class HuggingFaceHubDownloadTests
         var pooling = new FileInfo(Path.Combine(snapshot, "1_Pooling", "config.json"));
         Assert.AreEqual($"../../../blobs/{FakeHub.GitSha1(PoolingConfig)}", pooling.LinkTarget);
         Assert.IsFalse(Directory.Exists(Path.Combine(snapshot, "onnx")));
+        // The snapshot is a sentence-transformers folder: mean pooling, then the Normalize module's unit length.
+        var ml = new MLContext(seed: 1);
+        var data = ml.Data.LoadFromEnumerable(new[] { new { Text = "hello, world!" } });
+        using var embedding = ml.Transforms.Text.TransformerEmbedding(snapshot, "E", "Text").Fit(data);
+        Assert.AreEqual(EmbeddingPooling.Mean, embedding.Settings.Pooling);
+        var vector = embedding.Transform(data).GetColumn<VBuffer<float>>("E").Single().DenseValues().ToArray();
+        Assert.AreEqual(1.0, Math.Sqrt(vector.Sum(v => (double)v * v)), 1e-5);
     }
 
     [TestMethod]
