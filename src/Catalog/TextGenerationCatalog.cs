@@ -30,7 +30,7 @@ public static class TextGenerationCatalog
     /// <see cref="TextGenerationOptions.GeneratedTokenIdsColumnName"/> is set, that column (int vector of the new token ids).
     /// </summary>
     /// <param name="catalog">The text transforms catalog.</param>
-    /// <param name="checkpointDirectory">The checkpoint folder; or a Hugging Face Hub id, "org/name" or "org/name@revision" (downloaded into the Hub cache), or an encoder .onnx file.</param>
+    /// <param name="checkpointDirectory">The checkpoint folder; or a Hugging Face Hub id, "org/name" or "org/name@revision" (downloaded into the Hub cache).</param>
     /// <param name="outputColumnName">Generated text column.</param>
     /// <param name="inputColumnName">Prompt column.</param>
     /// <param name="options">Generation options (HF names and defaults); null = defaults.</param>

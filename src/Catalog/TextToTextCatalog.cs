@@ -18,7 +18,7 @@ public static class TextToTextCatalog
     /// <see cref="TextToTextOptions.TargetLogLikelihoodColumnName"/> (float).
     /// </summary>
     /// <param name="catalog">The text transforms catalog.</param>
-    /// <param name="checkpointDirectory">The T5 checkpoint folder to start from; or a Hugging Face Hub id, "org/name" or "org/name@revision" (downloaded into the Hub cache), or an encoder .onnx file.</param>
+    /// <param name="checkpointDirectory">The T5 checkpoint folder to start from; or a Hugging Face Hub id, "org/name" or "org/name@revision" (downloaded into the Hub cache).</param>
     /// <param name="outputColumnName">Generated text column.</param>
     /// <param name="sourceColumnName">Source text column (the encoder's input).</param>
     /// <param name="targetColumnName">Target text column (the decoder's labels when training).</param>

@@ -14,7 +14,7 @@ public sealed class CausalLanguageModelOptions
     /// <summary>Input text column: one document per row; documents are joined with &lt;|endoftext|&gt; before packing.</summary>
     public string TextColumnName { get; set; } = "Text";
 
-    /// <summary>HF GPT-2 checkpoint to start from (config.json + model.safetensors + vocab.json + merges.txt); null = from scratch with <see cref="ModelConfig"/>. Also a Hugging Face Hub id, "org/name" or "org/name@revision" (downloaded into the Hub cache, resolved when the estimator is created), or an encoder .onnx file.</summary>
+    /// <summary>HF GPT-2 checkpoint to start from (config.json + model.safetensors + vocab.json + merges.txt); null = from scratch with <see cref="ModelConfig"/>. Also a Hugging Face Hub id, "org/name" or "org/name@revision" (downloaded into the Hub cache, resolved when the estimator is created).</summary>
     public string? CheckpointDirectory { get; set; }
 
     /// <summary>Architecture when training from scratch (vocab size, bos/eos ids are replaced by the tokenizer's). Default <see cref="Gpt2Config.Small"/>.</summary>

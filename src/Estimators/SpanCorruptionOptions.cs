@@ -16,7 +16,7 @@ public sealed class SpanCorruptionOptions
     /// <summary>Input text column: one document per row.</summary>
     public string TextColumnName { get; set; } = "Text";
 
-    /// <summary>HF T5 checkpoint to continue from (config.json + model.safetensors + tokenizer.json); null = from scratch with <see cref="ModelConfig"/>. Also a Hugging Face Hub id, "org/name" or "org/name@revision" (downloaded into the Hub cache, resolved when the estimator is created), or an encoder .onnx file.</summary>
+    /// <summary>HF T5 checkpoint to continue from (config.json + model.safetensors + tokenizer.json); null = from scratch with <see cref="ModelConfig"/>. Also a Hugging Face Hub id, "org/name" or "org/name@revision" (downloaded into the Hub cache, resolved when the estimator is created).</summary>
     public string? CheckpointDirectory { get; set; }
 
     /// <summary>From scratch: a folder with T5's tokenizer.json (e.g. t5-small's; its sentinels &lt;extra_id_N&gt; are needed). Ignored with a checkpoint. Also a Hugging Face Hub id, "org/name" or "org/name@revision" (its tokenizer files downloaded into the Hub cache, resolved when the estimator is created).</summary>
