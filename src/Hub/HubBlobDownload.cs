@@ -46,12 +46,22 @@ internal static class HubBlobDownload
         progress?.Report(new DownloadProgress(name, done, file.Size));
         var buffer = new byte[81920];
         long reported = done;
-        for (int n; (n = source.Read(buffer)) > 0;)
+        try
         {
-            ct.ThrowIfCancellationRequested();
-            target.Write(buffer, 0, n);
-            done += n;
-            if (done - reported >= ProgressStep) { progress?.Report(new DownloadProgress(name, done, file.Size)); reported = done; }
+            for (int n; (n = source.Read(buffer)) > 0;)
+            {
+                ct.ThrowIfCancellationRequested();
+                target.Write(buffer, 0, n);
+                done += n;
+                if (done - reported >= ProgressStep) { progress?.Report(new DownloadProgress(name, done, file.Size)); reported = done; }
+            }
+        }
+        catch (IOException e) when (e is not FileNotFoundException)
+        {
+            // What arrived stays in the .incomplete file; the next call continues from there.
+            target.Flush();
+            throw new InvalidOperationException($"Downloading '{name}' was interrupted after {done:N0} of {file.Size?.ToString("N0") ?? "?"} bytes ({e.Message}). " +
+                "Run again: the download resumes where it stopped.", e);
         }
         progress?.Report(new DownloadProgress(name, done, file.Size));
     }

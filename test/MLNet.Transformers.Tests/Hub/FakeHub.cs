@@ -45,6 +45,12 @@ internal sealed class FakeHub : IDisposable
     /// <summary>When set, LFS blobs are served with their first byte changed (same length, wrong sha256).</summary>
     public bool CorruptBlobs { get; set; }
 
+    /// <summary>When set, a blob GET sends this many bytes and then drops the connection.</summary>
+    public int? CutBlobsAfter { get; set; }
+
+    /// <summary>Repositories that answer 403 GatedRepo to every request (their conditions not accepted).</summary>
+    public HashSet<string> Gated { get; } = [];
+
     /// <summary>When set, a blob GET waits until this many HEADs of its file have arrived (to make two downloads overlap).</summary>
     public int HoldBlobUntilHeads { get; set; }
 
@@ -81,6 +87,7 @@ internal sealed class FakeHub : IDisposable
             Requests.Enqueue($"{request.HttpMethod} {path}{(range is null ? "" : " range=" + range)}");
             Authorizations.Enqueue(request.Headers["Authorization"]);
             if (RequiredToken is not null && request.Headers["Authorization"] != "Bearer " + RequiredToken) { Error(response, 401, null); return; }
+            if (Gated.Any(id => path.Contains($"/{id}/", StringComparison.Ordinal))) { Error(response, 403, "GatedRepo"); return; }
             if (path.StartsWith("/api/models/", StringComparison.Ordinal)) RevisionApi(response, path["/api/models/".Length..]);
             else if (path.StartsWith("/blobs/", StringComparison.Ordinal)) Blob(request, response, path["/blobs/".Length..]);
             else Resolve(request, response, path.TrimStart('/'));
@@ -142,6 +149,14 @@ internal sealed class FakeHub : IDisposable
             SpinWait.SpinUntil(() => Requests.Count(r => r.StartsWith("HEAD ", StringComparison.Ordinal) && r.EndsWith(".safetensors", StringComparison.Ordinal)) >= HoldBlobUntilHeads,
                 TimeSpan.FromSeconds(20));
         if (CorruptBlobs) { bytes = [.. bytes]; bytes[0] ^= 0xFF; }
+        if (CutBlobsAfter is int cut)
+        {
+            response.ContentLength64 = bytes.Length;
+            response.OutputStream.Write(bytes, 0, cut);
+            response.OutputStream.Flush();
+            response.Abort();
+            return;
+        }
         Body(request, response, bytes);
     }
 

@@ -129,6 +129,29 @@ public sealed class HuggingFaceHubDownloadTests
     }
 
     [TestMethod]
+    public void AnInterruptedDownload_KeepsWhatArrived_AndTheNextCallResumesIt()
+    {
+        var (hub, _) = HubTestRepos.Serve();
+        using var __ = hub;
+        using var cache = new TempDirectory();
+        var weights = HubTestRepos.TinyBert()["model.safetensors"];
+        string sha = FakeHub.Sha256(weights);
+        hub.CutBlobsAfter = 1_000_000;
+
+        var e = Assert.ThrowsExactly<InvalidOperationException>(() => HuggingFaceHub.Download(HubTestRepos.Options(hub, cache), HubTestRepos.Id));
+        StringAssert.Contains(e.Message, "Downloading 'model.safetensors' was interrupted");
+        StringAssert.Contains(e.Message, "Run again");
+        long kept = new FileInfo(Path.Combine(RepoFolder(cache), "blobs", sha + ".incomplete")).Length;
+        Assert.IsTrue(kept is > 0 and <= 1_000_000, $"kept {kept} bytes");
+
+        hub.CutBlobsAfter = null;
+        string snapshot = HuggingFaceHub.Download(HubTestRepos.Options(hub, cache), HubTestRepos.Id);
+
+        CollectionAssert.AreEqual(weights, File.ReadAllBytes(Path.Combine(snapshot, "model.safetensors")));
+        Assert.AreEqual(1, hub.Count($"GET /blobs/{sha} range=bytes={kept}-"), string.Join("\n", hub.Requests));
+    }
+
+    [TestMethod]
     public void Sha256Mismatch_Throws_AndKeepsNoBlob()
     {
         var (hub, _) = HubTestRepos.Serve();

@@ -50,6 +50,19 @@ public sealed class HuggingFaceHubErrorTests
     }
 
     [TestMethod]
+    public void GatedRepo_SaysToAcceptItsConditions_AndNamesHfToken()
+    {
+        var (hub, _) = HubTestRepos.Serve();
+        using var __ = hub;
+        hub.Gated.Add(HubTestRepos.Id);
+        using var cache = new TempDirectory();
+        var e = Assert.ThrowsExactly<InvalidOperationException>(() => HuggingFaceHub.Download(HubTestRepos.Options(hub, cache), HubTestRepos.Id));
+        StringAssert.Contains(e.Message, "'test-org/tiny-bert' is a gated repository (403)");
+        StringAssert.Contains(e.Message, $"accept its conditions at {hub.Endpoint}/test-org/tiny-bert");
+        StringAssert.Contains(e.Message, "HF_TOKEN");
+    }
+
+    [TestMethod]
     public void MissingFiles_ListWhatTheRepoHas()
     {
         var (hub, _) = HubTestRepos.Serve(files =>
