@@ -48,6 +48,9 @@ internal sealed class FakeHub : IDisposable
     /// <summary>When set, a blob GET sends this many bytes and then drops the connection.</summary>
     public int? CutBlobsAfter { get; set; }
 
+    /// <summary>Old id → new id of renamed repositories: requests for the old id get a 307 with a relative Location, as the Hub answers.</summary>
+    public Dictionary<string, string> Renamed { get; } = [];
+
     /// <summary>Repositories that answer 403 GatedRepo to every request (their conditions not accepted).</summary>
     public HashSet<string> Gated { get; } = [];
 
@@ -87,6 +90,12 @@ internal sealed class FakeHub : IDisposable
             Requests.Enqueue($"{request.HttpMethod} {path}{(range is null ? "" : " range=" + range)}");
             Authorizations.Enqueue(request.Headers["Authorization"]);
             if (RequiredToken is not null && request.Headers["Authorization"] != "Bearer " + RequiredToken) { Error(response, 401, null); return; }
+            if (Renamed.FirstOrDefault(r => path.Contains($"/{r.Key}/", StringComparison.Ordinal)) is { Key: not null } renamed)
+            {
+                response.StatusCode = 307;
+                response.Headers["Location"] = path.Replace($"/{renamed.Key}/", $"/{renamed.Value}/", StringComparison.Ordinal);
+                return;
+            }
             if (Gated.Any(id => path.Contains($"/{id}/", StringComparison.Ordinal))) { Error(response, 403, "GatedRepo"); return; }
             if (path.StartsWith("/api/models/", StringComparison.Ordinal)) RevisionApi(response, path["/api/models/".Length..]);
             else if (path.StartsWith("/blobs/", StringComparison.Ordinal)) Blob(request, response, path["/blobs/".Length..]);

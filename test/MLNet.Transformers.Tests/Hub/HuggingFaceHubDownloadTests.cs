@@ -104,6 +104,21 @@ public sealed class HuggingFaceHubDownloadTests
     }
 
     [TestMethod]
+    public void ARenamedRepo_IsFollowedThroughTheHubsRelativeRedirect_AndCachedUnderTheIdAskedFor()
+    {
+        var (hub, main) = HubTestRepos.Serve();
+        using var __ = hub;
+        hub.Renamed["old-org/tiny-bert"] = HubTestRepos.Id;
+        using var cache = new TempDirectory();
+
+        string snapshot = HuggingFaceHub.Download(HubTestRepos.Options(hub, cache), "old-org/tiny-bert");
+
+        Assert.AreEqual(Path.Combine(cache.Path, "models--old-org--tiny-bert", "snapshots", main.Sha), snapshot, "as huggingface_hub, the folder is named by the id asked for");
+        CollectionAssert.AreEqual(HubTestRepos.TinyBert()["model.safetensors"], File.ReadAllBytes(Path.Combine(snapshot, "model.safetensors")));
+        Assert.IsTrue(hub.Count("GET /api/models/old-org/tiny-bert/") == 1 && hub.Count("GET /api/models/test-org/tiny-bert/") == 1);
+    }
+
+    [TestMethod]
     public void Resume_AnIncompleteBlob_IsContinuedWithARangeRequest()
     {
         var (hub, _) = HubTestRepos.Serve();
