@@ -61,7 +61,7 @@ internal static class OnnxConfigInference
     private static double LayerNormEpsilon(OnnxGraphView graph)
     {
         if (graph.Nodes.FirstOrDefault(n => n.OpType == "LayerNormalization") is { } ln)
-            return ln.Attribute.FirstOrDefault(a => a.Name == "epsilon") is { } e ? e.F : 1e-5;   // the operator's default
+            return ln.Attribute.FirstOrDefault(a => a.Name == "epsilon") is { } e ? RoundToFloat(e.F) : 1e-5;   // the operator's default
         foreach (var sqrt in graph.Nodes.Where(n => n.OpType == "Sqrt"))
         {
             if (graph.Producer(sqrt.Input[0]) is not { OpType: "Add" } add) continue;
