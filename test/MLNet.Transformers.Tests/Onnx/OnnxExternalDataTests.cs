@@ -58,11 +58,6 @@ public sealed class OnnxExternalDataTests
         CollectionAssert.AreEqual(expectedEmbedding, embedding, "embedding");
 
         var imported = OnnxCheckpoint.Import(external, dir.File("imported"));
-        using var weights = NewDisposeScope();
-        using var original = (nn.Module)EncoderCheckpoint.LoadEncoder(fixture, withPooler: false);
-        using var back = (nn.Module)EncoderCheckpoint.LoadEncoder(imported, withPooler: false);
-        var backWeights = back.state_dict();
-        foreach (var (key, value) in original.state_dict())
-            Assert.IsTrue(value.allclose(backWeights[key], rtol: 0, atol: 0), key);
+        OnnxImportTests.AssertSameWeights(fixture, imported, pooler: false);
     }
 }

