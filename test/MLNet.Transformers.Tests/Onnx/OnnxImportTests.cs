@@ -107,6 +107,41 @@ public sealed class OnnxImportTests
     }
 
     [TestMethod]
+    public void NamedWeightsReadThroughTranspose_AsUnfoldedExportsWriteThem_ImportBitForBit()
+    {
+        using var dir = new TempDirectory();
+        var onnx = Export(BertParityTests.FixtureDirectory, dir.Path);
+        // Our export folds each Linear weight into "<key>.weight_t" [in, out]; rewrite them as exports without constant folding
+        // do: the named [out, in] weight, a Transpose node, and the MatMul reading its output.
+        var model = OnnxProto.ModelProto.Parser.ParseFrom(File.ReadAllBytes(onnx));
+        var graph = model.Graph;
+        int rewritten = 0;
+        foreach (var matMul in graph.Node.Where(n => n.OpType == "MatMul").ToList())
+        {
+            var folded = graph.Initializer.FirstOrDefault(t => t.Name == matMul.Input[1] && t.Name.EndsWith(".weight_t", StringComparison.Ordinal));
+            if (folded is null) continue;
+            int rows = (int)folded.Dims[0], cols = (int)folded.Dims[1];
+            var values = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(folded.RawData.Span).ToArray();
+            var stored = new float[values.Length];
+            for (int r = 0; r < rows; r++)
+                for (int c = 0; c < cols; c++)
+                    stored[c * rows + r] = values[r * cols + c];
+            var named = FloatTensor(folded.Name[..^2], cols, rows);
+            named.RawData = ByteString.CopyFrom(System.Runtime.InteropServices.MemoryMarshal.AsBytes(stored.AsSpan()));
+            graph.Initializer.Remove(folded);
+            graph.Initializer.Add(named);
+            var transpose = Node("Transpose", [named.Name], named.Name + "_transposed");
+            transpose.Attribute.Add(new OnnxProto.AttributeProto { Name = "perm", Type = OnnxProto.AttributeProto.Types.AttributeType.Ints, Ints = { 1, 0 } });
+            graph.Node.Insert(graph.Node.IndexOf(matMul), transpose);
+            matMul.Input[1] = transpose.Output[0];
+            rewritten++;
+        }
+        Assert.AreEqual(2 * 6, rewritten, "six linear layers in each of the fixture's two layers");
+        File.WriteAllBytes(onnx, model.ToByteArray());
+        AssertSameWeights(BertParityTests.FixtureDirectory, OnnxCheckpoint.Import(onnx, dir.File("imported")), pooler: false);
+    }
+
+    [TestMethod]
     public void ImportCached_KeysTheFolderBySha256AndReusesIt()
     {
         using var dir = new TempDirectory();
