@@ -49,9 +49,10 @@ internal static partial class OnnxWeightPlacement
             if (placed.TryGetValue(t.Name, out var p)) Add(weights, p.Key, p.Transposed ? Transpose(file, t) : AsStored(file, t), file);
             else if (OnnxModelFile.IsFloat(t) && IsStateDictKey(t.Name)) Add(weights, t.Name, AsStored(file, t), file);
             else if (!IsGraphConstant(t))
-                throw new CheckpointFormatException(file.Path, $"initializer '{t.Name}' ({(OnnxType)t.DataType} [{string.Join(", ", t.Dims)}]" +
+                throw new CheckpointFormatException(file.Path, $"initializer '{t.Name}' ({(OnnxProto.TensorProto.Types.DataType)t.DataType} [{string.Join(", ", t.Dims)}]" +
                     $"{UsedBy(graph, t.Name)}) is not a weight this importer can place" +
-                    (t.DataType is (int)OnnxType.Int8 or (int)OnnxType.UInt8 ? ": quantized models cannot be imported; export the fp32 model" : ""));
+                    (t.DataType is (int)OnnxType.Int8 or (int)OnnxType.UInt8 ? ": quantized models cannot be imported; export the fp32 model"
+                    : OnnxModelFile.IsFloat(t) ? "" : ": only fp32 weights are read; export the fp32 model"));
         }
         return weights;
     }

