@@ -20,9 +20,11 @@ internal static class EncoderOnnxExporter
 
     /// <summary>
     /// A bare encoder → <c>last_hidden_state</c> [batch, sequence, hidden] and the sentence vector <c>embedding</c>
-    /// [batch, hidden] (<paramref name="pooling"/>, then L2-normalised when <paramref name="normalize"/>).
+    /// [batch, hidden] (<paramref name="pooling"/>, then L2-normalised when <paramref name="normalize"/>). Tensors over
+    /// <paramref name="externalDataThreshold"/> bytes in all go to ONNX external data (tests lower it; models over 2 GB need it).
     /// </summary>
-    public static void ExportEncoder(IEncoderModel encoder, string path, EmbeddingPooling pooling, bool normalize, bool int8)
+    public static void ExportEncoder(IEncoderModel encoder, string path, EmbeddingPooling pooling, bool normalize, bool int8,
+        long externalDataThreshold = OnnxGraph.DefaultExternalDataThreshold)
     {
         using var scope = NewDisposeScope();
         var l = new OnnxLayers((nn.Module)encoder, int8);
@@ -44,7 +46,7 @@ internal static class EncoderOnnxExporter
         if (normalize) pooled = l.L2Normalize(pooled);
         g.Node("Identity", [pooled], output: "embedding");
         g.Output("embedding", OnnxType.Float, "batch", layout.HiddenSize);
-        g.Save(path, Opset, $"{encoder.ModelType}_encoder");
+        g.Save(path, Opset, $"{encoder.ModelType}_encoder", externalDataThreshold);
     }
 
     /// <summary>

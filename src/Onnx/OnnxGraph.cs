@@ -1,4 +1,6 @@
 using System.Runtime.InteropServices;
+using Google.Protobuf;
+using OnnxProto = global::Onnx;
 
 namespace MLNet.Transformers.Onnx;
 
@@ -6,20 +8,29 @@ namespace MLNet.Transformers.Onnx;
 internal enum OnnxType { Float = 1, UInt8 = 2, Int8 = 3, Int32 = 6, Int64 = 7 }
 
 /// <summary>
-/// Builds an ONNX model (onnx.proto3: ModelProto → GraphProto → NodeProto/TensorProto/ValueInfoProto) node by node and
-/// writes it. Field numbers are those of onnx.proto; shapes may be symbolic ("batch", "sequence").
+/// Builds an ONNX model (ModelProto → GraphProto → NodeProto/TensorProto/ValueInfoProto, the types generated from onnx.proto3)
+/// node by node and writes it; shapes may be symbolic ("batch", "sequence"). A model whose tensors would pass protobuf's 2 GB
+/// message limit is written with ONNX external data: tensors of 1 KB or more go to <c>&lt;model file&gt;.data</c> beside it,
+/// each referenced by <c>location</c>/<c>offset</c>/<c>length</c>, as <c>onnx.external_data_helper</c> writes them.
 /// </summary>
 internal sealed class OnnxGraph
 {
-    private readonly List<Action<ProtoWriter>> _nodes = new(), _initializers = new(), _inputs = new(), _outputs = new();
+    /// <summary>Tensor bytes above which <see cref="Save"/> writes external data: protobuf's 2 GB limit less room for the graph itself.</summary>
+    public const long DefaultExternalDataThreshold = int.MaxValue - (64L << 20);
+
+    // onnx.external_data_helper: tensors under 1 KB stay inline; tensors over 1 MB start at a multiple of 64 KB, the
+    // allocation granularity a reader that memory-maps the file needs on Windows.
+    private const int ExternalMinimumBytes = 1024, AlignAboveBytes = 1 << 20, Alignment = 1 << 16;
+
+    private readonly OnnxProto.GraphProto _graph = new();
     private int _next;
 
     /// <summary>A fresh value name with a readable prefix.</summary>
     public string Name(string prefix) => $"{prefix}_{_next++}";
 
-    public void Input(string name, OnnxType type, params object[] dims) => _inputs.Add(w => ValueInfo(w, name, type, dims));
+    public void Input(string name, OnnxType type, params object[] dims) => _graph.Input.Add(ValueInfo(name, type, dims));
 
-    public void Output(string name, OnnxType type, params object[] dims) => _outputs.Add(w => ValueInfo(w, name, type, dims));
+    public void Output(string name, OnnxType type, params object[] dims) => _graph.Output.Add(ValueInfo(name, type, dims));
 
     /// <summary>Adds a constant tensor (weights, shapes) and returns its name.</summary>
     public string Initializer<T>(string name, T[] values, params long[] dims) where T : unmanaged
@@ -29,12 +40,10 @@ internal sealed class OnnxGraph
             : throw new ArgumentException($"No ONNX type for {typeof(T).Name}.");
         if (values.Length != dims.Aggregate(1L, (a, b) => a * b))
             throw new ArgumentException($"Initializer '{name}' has {values.Length} values for shape [{string.Join(", ", dims)}].");
-        byte[] raw = MemoryMarshal.AsBytes(values.AsSpan()).ToArray(); // ONNX raw_data is little-endian, as .NET on x64/arm64
-        _initializers.Add(w =>
-        {
-            foreach (long d in dims) w.Varint(1, d);
-            w.Varint(2, (int)type).String(8, name).Bytes(9, raw);
-        });
+        var tensor = new OnnxProto.TensorProto { Name = name, DataType = (int)type };
+        tensor.Dims.AddRange(dims);
+        tensor.RawData = ByteString.CopyFrom(MemoryMarshal.AsBytes(values.AsSpan())); // ONNX raw_data is little-endian, as .NET on x64/arm64
+        _graph.Initializer.Add(tensor);
         return name;
     }
 
@@ -49,47 +58,63 @@ internal sealed class OnnxGraph
     public string[] NodeMulti(string op, string[] inputs, int outputCount, Attr[]? attributes = null, string[]? outputs = null, string domain = "")
     {
         outputs ??= Enumerable.Range(0, outputCount).Select(_ => Name(op)).ToArray();
-        string name = Name(op + "_node");
-        _nodes.Add(w =>
-        {
-            foreach (string i in inputs) w.String(1, i);
-            foreach (string o in outputs) w.String(2, o);
-            w.String(3, name).String(4, op);
-            foreach (var a in attributes ?? []) w.Message(5, a.Write);
-            if (domain.Length > 0) w.String(7, domain);
-        });
+        var node = new OnnxProto.NodeProto { Name = Name(op + "_node"), OpType = op, Domain = domain };
+        node.Input.AddRange(inputs);
+        node.Output.AddRange(outputs);
+        node.Attribute.AddRange((attributes ?? []).Select(a => a.ToProto()));
+        _graph.Node.Add(node);
         return outputs;
     }
 
-    /// <summary>Writes the model: IR version 8, default opset <paramref name="opset"/> (plus com.microsoft 1).</summary>
-    public void Save(string path, int opset, string graphName)
+    /// <summary>
+    /// Writes the model: IR version 8, default opset <paramref name="opset"/> (plus com.microsoft 1). When the tensors hold more
+    /// than <paramref name="externalDataThreshold"/> bytes, their data goes to <c>&lt;path&gt;.data</c> (ONNX external data).
+    /// </summary>
+    public void Save(string path, int opset, string graphName, long externalDataThreshold = DefaultExternalDataThreshold)
     {
-        var model = new ProtoWriter()
-            .Varint(1, 8)                                   // ir_version
-            .String(2, "MLNet.Transformers")                // producer_name
-            .Message(8, w => w.String(1, "").Varint(2, opset))
-            .Message(8, w => w.String(1, "com.microsoft").Varint(2, 1))
-            .Message(7, g =>
-            {
-                foreach (var n in _nodes) g.Message(1, n);
-                g.String(2, graphName);
-                foreach (var t in _initializers) g.Message(5, t);
-                foreach (var i in _inputs) g.Message(11, i);
-                foreach (var o in _outputs) g.Message(12, o);
-            });
+        _graph.Name = graphName;
+        var model = new OnnxProto.ModelProto { IrVersion = 8, ProducerName = "MLNet.Transformers", Graph = _graph };
+        model.OpsetImport.Add(new OnnxProto.OperatorSetIdProto { Domain = "", Version = opset });
+        model.OpsetImport.Add(new OnnxProto.OperatorSetIdProto { Domain = "com.microsoft", Version = 1 });
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        string dataPath = path + ".data";
+        if (File.Exists(dataPath)) File.Delete(dataPath);   // a stale side file from an earlier, larger export
+        if (_graph.Initializer.Sum(t => (long)t.RawData.Length) > externalDataThreshold) MoveDataToFile(dataPath);
         using var file = File.Create(path);
         model.WriteTo(file);
     }
 
-    private static void ValueInfo(ProtoWriter w, string name, OnnxType type, object[] dims) =>
-        w.String(1, name).Message(2, t => t.Message(1, tensor => tensor
-            .Varint(1, (int)type)
-            .Message(2, shape =>
-            {
-                foreach (var d in dims)
-                    shape.Message(1, dim => { if (d is string s) dim.String(2, s); else dim.Varint(1, Convert.ToInt64(d)); });
-            })));
+    private void MoveDataToFile(string dataPath)
+    {
+        using var data = File.Create(dataPath);
+        foreach (var tensor in _graph.Initializer.Where(t => t.RawData.Length >= ExternalMinimumBytes))
+        {
+            if (tensor.RawData.Length > AlignAboveBytes && data.Position % Alignment != 0)
+                data.SetLength(data.Position += Alignment - data.Position % Alignment);   // zero padding up to the boundary
+            long offset = data.Position;
+            tensor.RawData.WriteTo(data);
+            tensor.ExternalData.Add(Entry("location", Path.GetFileName(dataPath)));
+            tensor.ExternalData.Add(Entry("offset", offset.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+            tensor.ExternalData.Add(Entry("length", tensor.RawData.Length.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+            tensor.DataLocation = OnnxProto.TensorProto.Types.DataLocation.External;
+            tensor.RawData = ByteString.Empty;
+        }
+    }
+
+    private static OnnxProto.StringStringEntryProto Entry(string key, string value) => new() { Key = key, Value = value };
+
+    private static OnnxProto.ValueInfoProto ValueInfo(string name, OnnxType type, object[] dims)
+    {
+        var shape = new OnnxProto.TensorShapeProto();
+        foreach (var d in dims)
+            shape.Dim.Add(d is string s ? new OnnxProto.TensorShapeProto.Types.Dimension { DimParam = s }
+                : new OnnxProto.TensorShapeProto.Types.Dimension { DimValue = Convert.ToInt64(d) });
+        return new OnnxProto.ValueInfoProto
+        {
+            Name = name,
+            Type = new OnnxProto.TypeProto { TensorType = new OnnxProto.TypeProto.Types.Tensor { ElemType = (int)type, Shape = shape } },
+        };
+    }
 }
 
 /// <summary>A node attribute (AttributeProto): an int, a float or a list of ints.</summary>
@@ -99,11 +124,12 @@ internal sealed record Attr(string Name, long? Int = null, float? Float = null, 
     public static Attr F(string name, float value) => new(name, Float: value);
     public static Attr Is(string name, params long[] values) => new(name, Ints: values);
 
-    public void Write(ProtoWriter w)
+    public OnnxProto.AttributeProto ToProto()
     {
-        w.String(1, Name);
-        if (Float is { } f) w.Float(2, f).Varint(20, 1);
-        else if (Int is { } i) w.Varint(3, i).Varint(20, 2);
-        else { foreach (long v in Ints!) w.Varint(8, v); w.Varint(20, 7); }
+        var a = new OnnxProto.AttributeProto { Name = Name };
+        if (Float is { } f) { a.F = f; a.Type = OnnxProto.AttributeProto.Types.AttributeType.Float; }
+        else if (Int is { } i) { a.I = i; a.Type = OnnxProto.AttributeProto.Types.AttributeType.Int; }
+        else { a.Ints.AddRange(Ints!); a.Type = OnnxProto.AttributeProto.Types.AttributeType.Ints; }
+        return a;
     }
 }

@@ -65,7 +65,7 @@ public sealed class OnnxEncoderFamilyExportTests
     }
 
     // Our TorchSharp encoder's last hidden state for the same batch (the transformer does not hand it out).
-    private static float[] TorchHidden(string checkpoint, BertBatch batch)
+    internal static float[] TorchHidden(string checkpoint, BertBatch batch)
     {
         using var scope = NewDisposeScope();
         var encoder = EncoderCheckpoint.LoadEncoder(checkpoint, withPooler: false);
