@@ -10,8 +10,8 @@ namespace MLNet.Transformers.Generation;
 /// </summary>
 internal static class BeamSearch
 {
-    public static int[][] Generate(ICausalDecoder decoder, IReadOnlyList<int[]> prompts, TextGenerationOptions options, int? eosTokenId,
-        int padTokenId, Func<IReadOnlyList<int>, bool>? hitsStopString, Device? device)
+    public static int[][] Generate(ICausalDecoder decoder, IReadOnlyList<int[]> prompts, TextGenerationOptions options, int newTokens,
+        int? eosTokenId, int padTokenId, Func<IReadOnlyList<int>, bool>? hitsStopString, Device? device, CancellationToken cancellationToken)
     {
         device ??= CPU;
         int n = options.NumBeams, b = prompts.Count, rows = b * n, promptLength = prompts.Max(p => p.Length);
@@ -31,8 +31,9 @@ internal static class BeamSearch
         var done = new bool[b];
         using var cache = options.UseCache ? decoder.CreateCache() : null;
 
-        for (int step = 0; step < options.MaxNewTokens && !done.All(d => d); step++)
+        for (int step = 0; step < newTokens && !done.All(d => d); step++)
         {
+            cancellationToken.ThrowIfCancellationRequested();
             using var scope = NewDisposeScope();
             int fresh = cache is null || step == 0 ? ids[0].Count : 1;
             var input = tensor(ids.SelectMany(r => r.Skip(r.Count - fresh)).Select(i => (long)i).ToArray(), device: device).view(rows, fresh);

@@ -9,7 +9,8 @@ namespace MLNet.Transformers.Tokenization;
 /// GPT-2's byte-level BPE (HF <c>GPT2Tokenizer</c>) from <c>vocab.json</c> + <c>merges.txt</c>, through
 /// Microsoft.ML.Tokenizers' byte-level <see cref="BpeTokenizer"/> with GPT-2's pre-tokenizer regex. (Its
 /// <see cref="CodeGenTokenizer"/> is not used: it merges runs of spaces into CodeGen's extra tokens, ids GPT-2 does not
-/// have.) Ids are equal to HF's, checked in the tests on accents, CJK, emoji, runs of spaces and newlines. No prefix space and no
+/// have.) Ids are equal to HF's, checked in the tests on accents, CJK, emoji, runs of spaces and newlines (words longer than
+/// <see cref="BoundedWordPreTokenizer.MaxWordLength"/> characters are cut first, so cost stays linear). No prefix space and no
 /// special tokens are added (as HF's GPT-2 tokenizer); <c>&lt;|endoftext|&gt;</c> written in text is that one token.
 /// The original file bytes are kept, so <see cref="Save"/> writes exactly what was loaded.
 /// </summary>
@@ -56,7 +57,7 @@ public sealed class Gpt2BpeTokenizer
             Merges = merges,
             ByteLevel = true,
             SpecialTokens = special,
-            PreTokenizer = new RegexPreTokenizer(Gpt2Split, special),
+            PreTokenizer = new BoundedWordPreTokenizer(Gpt2Split, special),
         });
     }
 

@@ -197,13 +197,14 @@ public sealed class RobertaBpeTokenizer : IEncoderTokenizer
         string segment = text[start..end];
         int shift = start;
         if (AddPrefixSpace && !char.IsWhiteSpace(segment[0])) { segment = " " + segment; shift--; }
-        foreach (System.Text.RegularExpressions.Match word in Gpt2BpeTokenizer.Gpt2Split.Matches(segment))
+        var words = Gpt2BpeTokenizer.Gpt2Split.Matches(segment).Select(m => (m.Index, m.Length));
+        foreach (var (index, length) in BoundedWordPreTokenizer.Bounded(segment, words))   // long words cut: linear cost
         {
-            var tokens = bpe.EncodeToTokens(word.Value, out _, considerPreTokenization: false, considerNormalization: false);
+            var tokens = bpe.EncodeToTokens(segment.AsSpan(index, length), out _, considerPreTokenization: false, considerNormalization: false);
             for (int k = 0; k < tokens.Count; k++)
             {
-                int s = Math.Clamp(word.Index + tokens[k].Offset.Start.Value + shift, start, end);
-                int e = Math.Clamp(word.Index + tokens[k].Offset.End.Value + shift, s, end);
+                int s = Math.Clamp(index + tokens[k].Offset.Start.Value + shift, start, end);
+                int e = Math.Clamp(index + tokens[k].Offset.End.Value + shift, s, end);
                 while (s < e && char.IsWhiteSpace(text[s])) s++;            // HF trim_offsets
                 while (e > s && char.IsWhiteSpace(text[e - 1])) e--;
                 pieces.Add(new Piece(tokens[k].Id, s, e, k == 0));
