@@ -1,3 +1,4 @@
+using MLNet.Transformers.Models;
 using static TorchSharp.torch;
 
 namespace MLNet.Transformers.Generation;
@@ -38,7 +39,7 @@ internal static class BeamSearch
             int fresh = cache is null || step == 0 ? ids[0].Count : 1;
             var input = tensor(ids.SelectMany(r => r.Skip(r.Count - fresh)).Select(i => (long)i).ToArray(), device: device).view(rows, fresh);
             var attention = tensor(mask.SelectMany(r => r).ToArray(), device: device).view(rows, -1);
-            var logProbs = decoder.NextTokenLogits(input, attention, cache).log_softmax(-1);    // (rows, V)
+            var logProbs = Models.FiniteOutput.Require(decoder.NextTokenLogits(input, attention, cache), "next-token logits").log_softmax(-1); // (rows, V)
             if (options.RepetitionPenalty != 1.0)
                 logProbs = stack(Enumerable.Range(0, rows).Select(r =>
                     LogitsProcessing.RepetitionPenalty(logProbs[r], prompts[r / n].Concat(beams[r]), options.RepetitionPenalty)).ToArray());

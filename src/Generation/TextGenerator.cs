@@ -1,3 +1,4 @@
+using MLNet.Transformers.Models;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -57,7 +58,7 @@ public static class TextGenerator
                 int fresh = cache is null || step == 0 ? ids[0].Count : 1;
                 var input = tensor(ids.SelectMany(r => r.Skip(r.Count - fresh)).Select(i => (long)i).ToArray(), device: device).view(b, fresh);
                 var attention = tensor(mask.SelectMany(r => r).ToArray(), device: device).view(b, -1);
-                var logits = decoder.NextTokenLogits(input, attention, cache);       // (B, V)
+                var logits = Models.FiniteOutput.Require(decoder.NextTokenLogits(input, attention, cache), "next-token logits"); // (B, V)
                 for (int row = 0; row < b; row++)
                 {
                     int next = padTokenId;

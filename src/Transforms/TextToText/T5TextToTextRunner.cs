@@ -1,3 +1,4 @@
+using MLNet.Transformers.Models;
 using MLNet.Transformers.Estimators;
 using MLNet.Transformers.Generation;
 using MLNet.Transformers.Models.T5;
@@ -70,7 +71,7 @@ internal sealed class T5TextToTextRunner(T5ForConditionalGeneration model, T5Tok
             int n = Math.Min(batchSize, sources.Count - start);
             var pairs = Enumerable.Range(start, n).Select(i => new TextToTextPair(sources[i], targets[i])).ToList();
             var batch = TextToTextTask.Collate(pairs, model.Config.PadTokenId, device);
-            var logProbs = TextToTextTask.Logits(model, batch).to(ScalarType.Float32).log_softmax(-1);          // (B, T, V)
+            var logProbs = FiniteOutput.Require(TextToTextTask.Logits(model, batch), "logits").to(ScalarType.Float32).log_softmax(-1); // (B, T, V)
             var real = batch.Labels.ne(-100);
             var picked = logProbs.gather(-1, batch.Labels.clamp_min(0).unsqueeze(-1)).squeeze(-1);             // (B, T)
             var sums = picked.masked_fill(real.logical_not(), 0).to(ScalarType.Float64).sum(1).cpu().data<double>().ToArray();
