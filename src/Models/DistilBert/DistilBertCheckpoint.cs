@@ -29,7 +29,7 @@ public static class DistilBertCheckpoint
     {
         var model = new DistilBertModel(ReadConfig(directory));
         try { Load(model, directory, prefixed: false, fresh: _ => false); return model; }
-        catch { model.Dispose(); throw; }
+        catch { model.DisposeWithWeights(); throw; }
     }
 
     /// <summary>Loads <see cref="DistilBertForSequenceClassification"/>; pre_classifier/classifier start fresh when absent, unless <paramref name="requireHead"/>.</summary>
@@ -88,7 +88,7 @@ public static class DistilBertCheckpoint
             Load(model, directory, prefixed: true, fresh: k => headFresh && IsHead(k));
             return model;
         }
-        catch { model.Dispose(); throw; }
+        catch { model.DisposeWithWeights(); throw; }
     }
 
     private static void Load(nn.Module model, string directory, bool prefixed, Func<string, bool> fresh) =>

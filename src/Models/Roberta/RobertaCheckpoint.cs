@@ -42,7 +42,7 @@ public static class RobertaCheckpoint
                 "RoBERTa task checkpoints are usually saved without one. Use Cls or Mean pooling.");
         var model = new RobertaModel(config, withPooler);
         try { Load(model, directory, prefixed: false, fresh: _ => false); return model; }
-        catch { model.Dispose(); throw; }
+        catch { model.DisposeWithWeights(); throw; }
     }
 
     /// <summary>Loads <see cref="RobertaForSequenceClassification"/>; the head starts fresh when the checkpoint has none, unless <paramref name="requireHead"/>.</summary>
@@ -86,7 +86,7 @@ public static class RobertaCheckpoint
             Load(model, directory, prefixed: true, fresh: k => headFresh && k.StartsWith(headRoot, StringComparison.Ordinal));
             return model;
         }
-        catch { model.Dispose(); throw; }
+        catch { model.DisposeWithWeights(); throw; }
     }
 
     private static void Load(nn.Module model, string directory, bool prefixed, Func<string, bool> fresh)
