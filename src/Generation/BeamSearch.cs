@@ -1,3 +1,4 @@
+using MLNet.Transformers.Models;
 using static TorchSharp.torch;
 
 namespace MLNet.Transformers.Generation;
@@ -10,8 +11,8 @@ namespace MLNet.Transformers.Generation;
 /// </summary>
 internal static class BeamSearch
 {
-    public static int[][] Generate(ICausalDecoder decoder, IReadOnlyList<int[]> prompts, TextGenerationOptions options, int? eosTokenId,
-        int padTokenId, Func<IReadOnlyList<int>, bool>? hitsStopString, Device? device)
+    public static int[][] Generate(ICausalDecoder decoder, IReadOnlyList<int[]> prompts, TextGenerationOptions options, int newTokens,
+        int? eosTokenId, int padTokenId, Func<IReadOnlyList<int>, bool>? hitsStopString, Device? device, CancellationToken cancellationToken)
     {
         device ??= CPU;
         int n = options.NumBeams, b = prompts.Count, rows = b * n, promptLength = prompts.Max(p => p.Length);
@@ -31,13 +32,14 @@ internal static class BeamSearch
         var done = new bool[b];
         using var cache = options.UseCache ? decoder.CreateCache() : null;
 
-        for (int step = 0; step < options.MaxNewTokens && !done.All(d => d); step++)
+        for (int step = 0; step < newTokens && !done.All(d => d); step++)
         {
+            cancellationToken.ThrowIfCancellationRequested();
             using var scope = NewDisposeScope();
             int fresh = cache is null || step == 0 ? ids[0].Count : 1;
             var input = tensor(ids.SelectMany(r => r.Skip(r.Count - fresh)).Select(i => (long)i).ToArray(), device: device).view(rows, fresh);
             var attention = tensor(mask.SelectMany(r => r).ToArray(), device: device).view(rows, -1);
-            var logProbs = decoder.NextTokenLogits(input, attention, cache).log_softmax(-1);    // (rows, V)
+            var logProbs = Models.FiniteOutput.Require(decoder.NextTokenLogits(input, attention, cache), "next-token logits").log_softmax(-1); // (rows, V)
             if (options.RepetitionPenalty != 1.0)
                 logProbs = stack(Enumerable.Range(0, rows).Select(r =>
                     LogitsProcessing.RepetitionPenalty(logProbs[r], prompts[r / n].Concat(beams[r]), options.RepetitionPenalty)).ToArray());

@@ -21,4 +21,13 @@ public interface ICausalDecoder
     /// (the cache is extended). <paramref name="attentionMask"/> (B, cached + T) is 1 for real tokens, 0 for padding.
     /// </summary>
     Tensor NextTokenLogits(Tensor inputIds, Tensor attentionMask, IDecoderCache? cache);
+
+    /// <summary>Longest sequence (prompt + generated) the decoder can run (GPT-2: <c>n_positions</c>); null = no limit of its own.</summary>
+    int? MaxSequenceLength => null;
+
+    /// <summary>
+    /// Bytes the cache holds for one row after <paramref name="positions"/> positions (the loop's memory estimate before it
+    /// allocates anything); 0 = unknown.
+    /// </summary>
+    long CacheBytesPerRow(int positions) => 0;
 }

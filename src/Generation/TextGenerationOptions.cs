@@ -7,8 +7,18 @@ namespace MLNet.Transformers;
 /// </summary>
 public sealed class TextGenerationOptions
 {
-    /// <summary>Most tokens to generate after the prompt (HF <c>max_new_tokens</c>). Default 20 (HF's default length).</summary>
+    /// <summary>
+    /// Most tokens to generate after the prompt (HF <c>max_new_tokens</c>). Default 20 (HF's default length). Generation also
+    /// stops at <see cref="MaxNewTokensLimit"/> and where the model runs out of positions (GPT-2: <c>n_positions</c> in all).
+    /// </summary>
     public int MaxNewTokens { get; set; } = 20;
+
+    /// <summary>
+    /// Most tokens one call generates whatever <see cref="MaxNewTokens"/> says (4,096): a T5 has no position limit of its own, so
+    /// <c>int.MaxValue</c> would otherwise run until the process is killed. Cancel longer runs with the CancellationToken of the
+    /// transformers' <c>Generate</c>.
+    /// </summary>
+    public const int MaxNewTokensLimit = 4096;
 
     /// <summary>Sample from the distribution instead of taking the most likely token. Default false (greedy).</summary>
     public bool DoSample { get; set; }

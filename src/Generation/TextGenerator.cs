@@ -1,3 +1,4 @@
+using MLNet.Transformers.Models;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -21,20 +22,26 @@ public static class TextGenerator
     /// <param name="hitsStopString">Given a row's new ids, says whether a stop string has appeared (null = no stop strings).</param>
     /// <param name="rowSeeds">One seed per prompt for sampling (null when not sampling).</param>
     /// <param name="device">Where to run.</param>
+    /// <param name="cancellationToken">Checked before every step.</param>
+    /// <exception cref="ArgumentOutOfRangeException">When the cache and logits of prompts × NumBeams rows would not fit in memory (names the option).</exception>
+    /// <exception cref="OperationCanceledException">When <paramref name="cancellationToken"/> fires.</exception>
     public static int[][] Generate(ICausalDecoder decoder, IReadOnlyList<int[]> prompts, TextGenerationOptions options, int? eosTokenId,
-        int padTokenId, Func<IReadOnlyList<int>, bool>? hitsStopString, IReadOnlyList<long>? rowSeeds, Device? device = null)
+        int padTokenId, Func<IReadOnlyList<int>, bool>? hitsStopString, IReadOnlyList<long>? rowSeeds, Device? device = null,
+        CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(decoder);
         options.Validate();
         if (prompts.Any(p => p.Length == 0)) throw new ArgumentException("Every prompt needs at least one token.", nameof(prompts));
         if (prompts.Count == 0 || options.MaxNewTokens == 0) return prompts.Select(_ => Array.Empty<int>()).ToArray();
+        int promptLength = prompts.Max(p => p.Length), newTokens = GenerationBudget.NewTokens(decoder, promptLength, options);
+        GenerationBudget.RequireFits(decoder, prompts.Count, promptLength, newTokens, options);
         if (options.NumBeams > 1)
-            return BeamSearch.Generate(decoder, prompts, options, eosTokenId, padTokenId, hitsStopString, device);
+            return BeamSearch.Generate(decoder, prompts, options, newTokens, eosTokenId, padTokenId, hitsStopString, device, cancellationToken);
         if (options.DoSample && (rowSeeds is null || rowSeeds.Count != prompts.Count))
             throw new ArgumentException("Sampling needs one seed per prompt.", nameof(rowSeeds));
 
         device ??= CPU;
-        int b = prompts.Count, promptLength = prompts.Max(p => p.Length);
+        int b = prompts.Count;
         var ids = prompts.Select(p => Enumerable.Repeat(padTokenId, promptLength - p.Length).Concat(p).ToList()).ToArray();
         var mask = prompts.Select(p => Enumerable.Repeat(0L, promptLength - p.Length).Concat(Enumerable.Repeat(1L, p.Length)).ToList()).ToArray();
         var generated = prompts.Select(_ => new List<int>()).ToArray();
@@ -43,14 +50,15 @@ public static class TextGenerator
         using var cache = options.UseCache ? decoder.CreateCache() : null;
         try
         {
-            for (int step = 0; step < options.MaxNewTokens; step++)
+            for (int step = 0; step < newTokens; step++)
             {
+                cancellationToken.ThrowIfCancellationRequested();
                 using var scope = NewDisposeScope();
                 // Without a cache (or at the first step) the whole sequence runs; afterwards only the token just appended.
                 int fresh = cache is null || step == 0 ? ids[0].Count : 1;
                 var input = tensor(ids.SelectMany(r => r.Skip(r.Count - fresh)).Select(i => (long)i).ToArray(), device: device).view(b, fresh);
                 var attention = tensor(mask.SelectMany(r => r).ToArray(), device: device).view(b, -1);
-                var logits = decoder.NextTokenLogits(input, attention, cache);       // (B, V)
+                var logits = Models.FiniteOutput.Require(decoder.NextTokenLogits(input, attention, cache), "next-token logits"); // (B, V)
                 for (int row = 0; row < b; row++)
                 {
                     int next = padTokenId;

@@ -163,6 +163,7 @@ public static class EncoderCheckpoint
         var config = RobertaCheckpoint.ReadConfig(directory);
         if (tokenizer.VocabularySize != config.VocabSize)
             throw new InvalidOperationException($"vocab.json in {directory} has {tokenizer.VocabularySize} tokens but config.json says vocab_size = {config.VocabSize}.");
+        tokenizer.RequireIdsWithin(config.VocabSize, directory);
         return tokenizer;
     }
 

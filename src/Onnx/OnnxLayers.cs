@@ -7,11 +7,20 @@ namespace MLNet.Transformers.Onnx;
 /// (fp32 copies): embedding lookups, linear layers (fp32, or int8 dynamic quantization), LayerNorm, activations, multi-head
 /// self-attention, the poolings and L2 normalisation. Weights are named by their state-dict keys; which keys a family uses
 /// is <see cref="OnnxEncoder"/>'s business. With <c>int8</c> the linear layers use dynamic quantization: weights stored
-/// int8 with one scale per output channel (symmetric), activations quantized per tensor at run time by
-/// <c>DynamicQuantizeLinear</c>, integer products by <c>MatMulInteger</c> (ONNX Runtime fuses the pattern into its integer GEMM).
+/// int8 with one scale per output channel (symmetric, 7-bit range: see <see cref="WeightLevels"/>), activations quantized
+/// per tensor at run time by <c>DynamicQuantizeLinear</c>, integer products by <c>MatMulInteger</c> (ONNX Runtime fuses the pattern into its integer GEMM).
 /// </summary>
 internal sealed class OnnxLayers
 {
+    /// <summary>
+    /// Largest quantized weight magnitude: 7-bit weights in [−64, 64] (ONNX Runtime quantizer's <c>reduce_range</c>), not
+    /// [−127, 127]. Why: without VNNI (AVX2, AVX-512 without VNNI) ONNX Runtime's u8×s8 GEMM multiplies with
+    /// <c>vpmaddubsw</c>, which sums each pair of adjacent u8·s8 products into a saturating int16. With 8-bit weights a pair
+    /// reaches 2·255·127 = 64,770 and clips at 32,767 (int8 errors 2-5× the bounds on an AVX2 host); with 7-bit weights it
+    /// is at most 2·255·64 = 32,640, so every host computes the exact integer product and gives the same result.
+    /// </summary>
+    internal const int WeightLevels = 64;
+
     private readonly Dictionary<string, Tensor> _weights;
     private readonly bool _int8;
 
@@ -51,8 +60,8 @@ internal sealed class OnnxLayers
         if (!_int8 || !quantize)
             return g.Node("Add", [g.Node("MatMul", [x, g.Initializer(key + ".weight_t", Floats(w.t()), inDim, outDim)]), bias]);
 
-        var scale = w.abs().amax([1]).clamp_min(1e-12) / 127.0;                                        // (out): per output channel
-        var quantized = (w / scale.unsqueeze(1)).round().clamp(-127, 127).to(ScalarType.Int8).t().contiguous(); // (in, out)
+        var scale = w.abs().amax([1]).clamp_min(1e-12) / WeightLevels;                                 // (out): per output channel
+        var quantized = (w / scale.unsqueeze(1)).round().clamp(-WeightLevels, WeightLevels).to(ScalarType.Int8).t().contiguous(); // (in, out)
         var wq = g.Initializer(key + ".weight_int8", quantized.data<sbyte>().ToArray(), inDim, outDim);
         var ws = g.Initializer(key + ".weight_scale", Floats(scale), outDim);
         var q = g.NodeMulti("DynamicQuantizeLinear", [x], 3);                                          // uint8 x, scale, zero point

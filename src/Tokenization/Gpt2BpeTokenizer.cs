@@ -9,7 +9,8 @@ namespace MLNet.Transformers.Tokenization;
 /// GPT-2's byte-level BPE (HF <c>GPT2Tokenizer</c>) from <c>vocab.json</c> + <c>merges.txt</c>, through
 /// Microsoft.ML.Tokenizers' byte-level <see cref="BpeTokenizer"/> with GPT-2's pre-tokenizer regex. (Its
 /// <see cref="CodeGenTokenizer"/> is not used: it merges runs of spaces into CodeGen's extra tokens, ids GPT-2 does not
-/// have.) Ids are equal to HF's, checked in the tests on accents, CJK, emoji, runs of spaces and newlines. No prefix space and no
+/// have.) Ids are equal to HF's, checked in the tests on accents, CJK, emoji, runs of spaces and newlines (words longer than
+/// <see cref="BoundedWordPreTokenizer.MaxWordLength"/> characters are cut first, so cost stays linear). No prefix space and no
 /// special tokens are added (as HF's GPT-2 tokenizer); <c>&lt;|endoftext|&gt;</c> written in text is that one token.
 /// The original file bytes are kept, so <see cref="Save"/> writes exactly what was loaded.
 /// </summary>
@@ -24,6 +25,7 @@ public sealed class Gpt2BpeTokenizer
 
     private readonly BpeTokenizer tokenizer;
     private readonly Dictionary<int, string> tokensById;
+    private readonly Dictionary<string, int> vocabulary;
     private readonly byte[] vocabularyJson;
     private readonly byte[] mergesText;
 
@@ -31,32 +33,21 @@ public sealed class Gpt2BpeTokenizer
     {
         this.vocabularyJson = vocabularyJson;
         this.mergesText = mergesText;
-        Dictionary<string, int> vocabulary;
-        try
-        {
-            vocabulary = JsonSerializer.Deserialize<Dictionary<string, int>>(vocabularyJson)
-                ?? throw new ArgumentException($"vocab.json in '{source}' is JSON null.", nameof(source));
-        }
-        catch (JsonException e)
-        {
-            throw new ArgumentException($"vocab.json in '{source}' is not a JSON object of token → id: {e.Message}", nameof(source), e);
-        }
+        var vocabulary = ByteLevelBpeFiles.ReadVocabulary(vocabularyJson, source);
         if (!vocabulary.TryGetValue(EndOfText, out int eot))
             throw new ArgumentException($"vocab.json in '{source}' has no '{EndOfText}' token; GPT-2 style models need it.", nameof(source));
         EndOfTextId = eot;
         VocabularySize = vocabulary.Count;
         tokensById = vocabulary.ToDictionary(kv => kv.Value, kv => kv.Key);
+        this.vocabulary = vocabulary;
         var special = new Dictionary<string, int> { [EndOfText] = eot };
-        var merges = Encoding.UTF8.GetString(mergesText).Split('\n')
-            .Select(l => l.TrimEnd('\r'))
-            .Where(l => l.Length > 0 && !l.StartsWith("#version", StringComparison.Ordinal))
-            .ToList();
+        var merges = ByteLevelBpeFiles.ReadMerges(mergesText, vocabulary, source);
         tokenizer = BpeTokenizer.Create(new BpeOptions(vocabulary)
         {
             Merges = merges,
             ByteLevel = true,
             SpecialTokens = special,
-            PreTokenizer = new RegexPreTokenizer(Gpt2Split, special),
+            PreTokenizer = new BoundedWordPreTokenizer(Gpt2Split, special),
         });
     }
 
@@ -76,6 +67,9 @@ public sealed class Gpt2BpeTokenizer
 
     /// <summary>Number of tokens in vocab.json.</summary>
     public int VocabularySize { get; }
+
+    /// <summary>Refuses ids outside a model's embedding matrix of <paramref name="vocabSize"/> rows, naming vocab.json in <paramref name="source"/>.</summary>
+    internal void RequireIdsWithin(int vocabSize, string source) => ByteLevelBpeFiles.RequireIdsWithin(vocabulary, vocabSize, source);
 
     /// <summary>Id of <c>&lt;|endoftext|&gt;</c>.</summary>
     public int EndOfTextId { get; }

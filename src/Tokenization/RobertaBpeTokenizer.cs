@@ -17,6 +17,7 @@ public sealed class RobertaBpeTokenizer : IEncoderTokenizer
 {
     private readonly BpeTokenizer bpe;
     private readonly Dictionary<int, string> tokensById;
+    private readonly Dictionary<string, int> vocabulary;
     private readonly byte[] vocabularyJson;
     private readonly byte[] mergesText;
     private readonly (string Text, int Id)[] specials;
@@ -25,16 +26,7 @@ public sealed class RobertaBpeTokenizer : IEncoderTokenizer
     {
         this.vocabularyJson = vocabularyJson;
         this.mergesText = mergesText;
-        Dictionary<string, int> vocabulary;
-        try
-        {
-            vocabulary = JsonSerializer.Deserialize<Dictionary<string, int>>(vocabularyJson)
-                ?? throw new ArgumentException($"vocab.json in '{source}' is JSON null.", nameof(source));
-        }
-        catch (JsonException e)
-        {
-            throw new ArgumentException($"vocab.json in '{source}' is not a JSON object of token → id: {e.Message}", nameof(source), e);
-        }
+        var vocabulary = ByteLevelBpeFiles.ReadVocabulary(vocabularyJson, source);
         int Require(string token) => vocabulary.TryGetValue(token, out var id) ? id
             : throw new ArgumentException($"vocab.json in '{source}' has no {token} token; a RoBERTa vocabulary needs <s>, <pad>, </s>, <unk> and <mask>.");
         BosTokenId = Require("<s>"); PadTokenId = Require("<pad>"); EosTokenId = Require("</s>"); UnkTokenId = Require("<unk>"); MaskTokenId = Require("<mask>");
@@ -42,8 +34,8 @@ public sealed class RobertaBpeTokenizer : IEncoderTokenizer
         AddPrefixSpace = addPrefixSpace;
         VocabularySize = vocabulary.Count;
         tokensById = vocabulary.ToDictionary(kv => kv.Value, kv => kv.Key);
-        var merges = Encoding.UTF8.GetString(mergesText).Split('\n').Select(l => l.TrimEnd('\r'))
-            .Where(l => l.Length > 0 && !l.StartsWith("#version", StringComparison.Ordinal)).ToList();
+        this.vocabulary = vocabulary;
+        var merges = ByteLevelBpeFiles.ReadMerges(mergesText, vocabulary, source);
         bpe = BpeTokenizer.Create(new BpeOptions(vocabulary) { Merges = merges, ByteLevel = true, UnknownToken = "<unk>" });
     }
 
@@ -76,6 +68,9 @@ public sealed class RobertaBpeTokenizer : IEncoderTokenizer
     public int VocabularySize { get; }
     /// <summary>Whether a space is put before each text that does not start with one (HF add_prefix_space).</summary>
     public bool AddPrefixSpace { get; }
+    /// <summary>Refuses ids outside a model's embedding matrix of <paramref name="vocabSize"/> rows, naming vocab.json in <paramref name="source"/>.</summary>
+    internal void RequireIdsWithin(int vocabSize, string source) => ByteLevelBpeFiles.RequireIdsWithin(vocabulary, vocabSize, source);
+
     /// <summary>Id of &lt;s&gt;.</summary>
     public int BosTokenId { get; }
     /// <summary>Id of &lt;pad&gt;.</summary>
@@ -197,13 +192,14 @@ public sealed class RobertaBpeTokenizer : IEncoderTokenizer
         string segment = text[start..end];
         int shift = start;
         if (AddPrefixSpace && !char.IsWhiteSpace(segment[0])) { segment = " " + segment; shift--; }
-        foreach (System.Text.RegularExpressions.Match word in Gpt2BpeTokenizer.Gpt2Split.Matches(segment))
+        var words = Gpt2BpeTokenizer.Gpt2Split.Matches(segment).Select(m => (m.Index, m.Length));
+        foreach (var (index, length) in BoundedWordPreTokenizer.Bounded(segment, words))   // long words cut: linear cost
         {
-            var tokens = bpe.EncodeToTokens(word.Value, out _, considerPreTokenization: false, considerNormalization: false);
+            var tokens = bpe.EncodeToTokens(segment.AsSpan(index, length), out _, considerPreTokenization: false, considerNormalization: false);
             for (int k = 0; k < tokens.Count; k++)
             {
-                int s = Math.Clamp(word.Index + tokens[k].Offset.Start.Value + shift, start, end);
-                int e = Math.Clamp(word.Index + tokens[k].Offset.End.Value + shift, s, end);
+                int s = Math.Clamp(index + tokens[k].Offset.Start.Value + shift, start, end);
+                int e = Math.Clamp(index + tokens[k].Offset.End.Value + shift, s, end);
                 while (s < e && char.IsWhiteSpace(text[s])) s++;            // HF trim_offsets
                 while (e > s && char.IsWhiteSpace(text[e - 1])) e--;
                 pieces.Add(new Piece(tokens[k].Id, s, e, k == 0));

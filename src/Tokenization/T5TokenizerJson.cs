@@ -16,6 +16,16 @@ internal static class T5TokenizerJson
 
     public static Parts Read(string path)
     {
+        try { return ReadChecked(path); }
+        // A field of the wrong JSON type or missing deeper than the checks below look (e.g. a normalizer without "type").
+        catch (Exception e) when (e is KeyNotFoundException or InvalidOperationException or FormatException or IndexOutOfRangeException)
+        {
+            throw new ArgumentException($"{path} is not a T5 tokenizer.json: a field is missing or of the wrong JSON type ({e.Message}).", nameof(path), e);
+        }
+    }
+
+    private static Parts ReadChecked(string path)
+    {
         JsonElement root;
         try { root = JsonDocument.Parse(File.ReadAllText(path)).RootElement; }
         catch (JsonException e) { throw new ArgumentException($"{path} is not valid JSON: {e.Message}", nameof(path), e); }
@@ -24,23 +34,36 @@ internal static class T5TokenizerJson
             if (!ok) throw new ArgumentException($"{path}: '{field}' {problem}; only T5-style Unigram tokenizers are supported.", nameof(path));
         }
 
+        Require(root.ValueKind == JsonValueKind.Object, "(root)", $"is {root.ValueKind}, not an object");
+        foreach (var field in new[] { "model", "normalizer", "pre_tokenizer", "added_tokens" })
+            Require(root.TryGetProperty(field, out _), field, "is missing");
         var model = root.GetProperty("model");
         // Older files (t5-small's) omit model.type; a Unigram vocab is a list of [piece, score] pairs.
         var modelType = model.TryGetProperty("type", out var typeElement) ? typeElement.GetString() : null;
         Require(modelType is null or "Unigram", "model.type", $"is '{modelType}', expected 'Unigram'");
         Require(model.TryGetProperty("vocab", out var vocabElement) && vocabElement.ValueKind == JsonValueKind.Array, "model.vocab", "is not a list of [piece, score] pairs");
         Require(!(model.TryGetProperty("byte_fallback", out var bf) && bf.ValueKind == JsonValueKind.True), "model.byte_fallback", "is true");
-        var vocab = vocabElement.EnumerateArray().Select(e => (Piece: e[0].GetString()!, Score: (float)e[1].GetDouble())).ToList();
+        var vocab = vocabElement.EnumerateArray().Select((e, i) =>
+        {
+            Require(e.ValueKind == JsonValueKind.Array && e.GetArrayLength() == 2 && e[0].ValueKind == JsonValueKind.String,
+                $"model.vocab[{i}]", $"is {Shorten(e.GetRawText())}, not a [piece, score] pair");
+            Require(e[1].ValueKind == JsonValueKind.Number && float.IsFinite((float)e[1].GetDouble()),
+                $"model.vocab[{i}]", $"has the score {Shorten(e[1].GetRawText())}, not a finite number");
+            return (Piece: e[0].GetString()!, Score: (float)e[1].GetDouble());
+        }).ToList();
         Require(model.TryGetProperty("unk_id", out var unkElement) && unkElement.ValueKind == JsonValueKind.Number, "model.unk_id", "is missing");
-        int unkId = unkElement.GetInt32();
+        Require(unkElement.TryGetInt32(out int unkId) && unkId >= 0 && unkId < vocab.Count, "model.unk_id",
+            $"is {unkElement.GetRawText()}, not an id of model.vocab's {vocab.Count} pieces");
 
         var charsmap = FindCharsmap(root.GetProperty("normalizer"), out bool otherNormalizer);
         Require(charsmap is not null && !otherNormalizer, "normalizer", "is not Precompiled (optionally with the ' {2,}' → ' ' replacement)");
         Require(IsT5Metaspace(root.GetProperty("pre_tokenizer")), "pre_tokenizer",
             "is not [WhitespaceSplit,] Metaspace('▁') adding the prefix to every segment (prepend_scheme 'first'/'never' is not supported)");
 
-        var added = root.GetProperty("added_tokens").EnumerateArray()
-            .ToDictionary(t => t.GetProperty("content").GetString()!, t => t.GetProperty("id").GetInt32(), StringComparer.Ordinal);
+        var added = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var t in root.GetProperty("added_tokens").EnumerateArray())
+            Require(added.TryAdd(t.GetProperty("content").GetString()!, t.GetProperty("id").GetInt32()), "added_tokens",
+                $"lists {t.GetProperty("content").GetString()} twice");
         Require(added.TryGetValue("</s>", out int eosId), "added_tokens", "has no </s>");
         Require(added.TryGetValue("<pad>", out int padId), "added_tokens", "has no <pad>");
         foreach (var (content, id) in added)
@@ -57,6 +80,8 @@ internal static class T5TokenizerJson
         var sentencePiece = SentencePieceTokenizer.Create(stream, addBeginningOfSentence: false, addEndOfSentence: false, specialTokens: added);
         return new Parts(sentencePiece, vocab.Select(v => v.Piece).ToArray(), added, padId, eosId, unkId);
     }
+
+    private static string Shorten(string s) => s.Length <= 40 ? s : s[..40] + "…";
 
     private static byte[]? FindCharsmap(JsonElement normalizer, out bool other)
     {

@@ -1,3 +1,4 @@
+using MLNet.Transformers.Models;
 using MLNet.Transformers.Models.Gpt2;
 using static TorchSharp.torch;
 
@@ -37,7 +38,7 @@ public sealed class CausalLanguageModelScorer(Gpt2LMHeadModel model, int beginOf
             var mask = chunk.SelectMany(w => Enumerable.Repeat(1L, w.Ids.Length).Concat(Enumerable.Repeat(0L, width - w.Ids.Length))).ToArray();
             using var noGrad = no_grad();
             var logits = model.forward(tensor(ids, device: device).view(chunk.Length, width), tensor(mask, device: device).view(chunk.Length, width));
-            var logProbs = logits.to(ScalarType.Float32).log_softmax(-1);                        // (B, W, V)
+            var logProbs = FiniteOutput.Require(logits, "logits").to(ScalarType.Float32).log_softmax(-1);  // (B, W, V)
             // Position p predicts token p + 1.
             var targets = tensor(ids, device: device).view(chunk.Length, width)[.., 1..].unsqueeze(-1);
             var tokenLogProbs = logProbs[.., ..(width - 1), ..].gather(-1, targets).squeeze(-1).to(ScalarType.Float64).cpu(); // (B, W-1)

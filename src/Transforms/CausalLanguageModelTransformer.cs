@@ -68,6 +68,7 @@ public sealed class CausalLanguageModelTransformer : CheckpointTransformer<Causa
     {
         if (tokenizer.VocabularySize > config.VocabSize)
             throw new InvalidOperationException($"vocab.json in '{directory}' has {tokenizer.VocabularySize} tokens but config.json says vocab_size = {config.VocabSize}.");
+        tokenizer.RequireIdsWithin(config.VocabSize, directory);
     }
 
     /// <summary>The model.</summary>

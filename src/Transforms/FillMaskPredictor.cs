@@ -52,6 +52,7 @@ internal sealed class FillMaskPredictor
         }
         var output = model.forward(ids, tensor(batch.TokenTypeIds, shape, device: device),
             tensor(batch.AttentionMask, shape, device: device), masked);
+        FiniteOutput.Require(output, "logits");
         var probabilities = nn.functional.softmax(output.to(ScalarType.Float32), dim: -1); // (N, V), masks in row-major order
         var (values, indices) = probabilities.topk(topK, dim: -1);
         var scores = values.cpu().data<float>().ToArray();

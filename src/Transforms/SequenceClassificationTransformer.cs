@@ -113,6 +113,7 @@ public sealed class SequenceClassificationTransformer : CheckpointTransformer<Se
         var shape = new long[] { encoded.BatchSize, encoded.SequenceLength };
         var logits = model.forward(tensor(encoded.InputIds, shape, device: device), tensor(encoded.TokenTypeIds, shape, device: device),
             tensor(encoded.AttentionMask, shape, device: device)).to(ScalarType.Float32);              // (B, L)
+        FiniteOutput.Require(logits, "logits");
         var values = (Settings.IsRegression ? logits : logits.softmax(-1)).cpu().data<float>().ToArray();
         int n = Settings.NumLabels;
         return Enumerable.Range(0, texts.Count).Select(i => values.AsSpan(i * n, n).ToArray()).ToArray();

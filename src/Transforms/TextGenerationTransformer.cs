@@ -70,7 +70,10 @@ public sealed class TextGenerationTransformer : CheckpointTransformer<TextGenera
     public override IReadOnlyList<OutputColumnSpec> OutputColumns { get; }
 
     /// <summary>Generates continuations of <paramref name="prompts"/> directly: (text, new token ids) per prompt.</summary>
-    public IReadOnlyList<(string Text, int[] TokenIds)> Generate(IReadOnlyList<string> prompts)
+    /// <param name="prompts">The prompts.</param>
+    /// <param name="cancellationToken">Checked before every generated token.</param>
+    /// <exception cref="OperationCanceledException">When <paramref name="cancellationToken"/> fires.</exception>
+    public IReadOnlyList<(string Text, int[] TokenIds)> Generate(IReadOnlyList<string> prompts, CancellationToken cancellationToken = default)
     {
         using var use = UseModel();
         var options = Settings.Options;
@@ -83,7 +86,7 @@ public sealed class TextGenerationTransformer : CheckpointTransformer<TextGenera
             ? ids => stops.Any(s => Tokenizer.Decode(ids).Contains(s, StringComparison.Ordinal))
             : null;
         var device = DeviceName.Parse(options.Device);
-        var generated = TextGenerator.Generate(Model, encoded, options, eos < 0 ? null : eos, Tokenizer.EndOfTextId, hitsStop, seeds, device);
+        var generated = TextGenerator.Generate(Model, encoded, options, eos < 0 ? null : eos, Tokenizer.EndOfTextId, hitsStop, seeds, device, cancellationToken);
         for (int i = 0; i < prompts.Count; i++)
             results[i] = (Tokenizer.Decode(generated[i].Where(id => id != eos)), generated[i]);
         return results;

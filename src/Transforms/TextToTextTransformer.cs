@@ -98,10 +98,13 @@ public sealed class TextToTextTransformer : CheckpointTransformer<TextToTextSett
     public override IReadOnlyList<OutputColumnSpec> OutputColumns { get; }
 
     /// <summary>Generates a target for each source directly: (text, new token ids with &lt;/s&gt;).</summary>
-    public IReadOnlyList<(string Text, int[] TokenIds)> Generate(IReadOnlyList<string> sources)
+    /// <param name="sources">The source texts.</param>
+    /// <param name="cancellationToken">Checked before every generated token.</param>
+    /// <exception cref="OperationCanceledException">When <paramref name="cancellationToken"/> fires.</exception>
+    public IReadOnlyList<(string Text, int[] TokenIds)> Generate(IReadOnlyList<string> sources, CancellationToken cancellationToken = default)
     {
         using var use = UseModel();
-        var generated = runner.GenerateAll(sources, Settings.MaxSourceLength, Settings.Generation, Settings.Seed);
+        var generated = runner.GenerateAll(sources, Settings.MaxSourceLength, Settings.Generation, Settings.Seed, cancellationToken);
         return generated.Select(g => (runner.DecodeGenerated(g), g)).ToArray();
     }
 

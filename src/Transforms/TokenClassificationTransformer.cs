@@ -93,7 +93,7 @@ public sealed class TokenClassificationTransformer : CheckpointTransformer<Token
             var shape = new long[] { encoded.BatchSize, encoded.SequenceLength };
             var logits = model.forward(tensor(encoded.InputIds, shape, device: device), tensor(encoded.TokenTypeIds, shape, device: device),
                 tensor(encoded.AttentionMask, shape, device: device));                                            // (W, T, L)
-            predicted = logits.argmax(-1).cpu().data<long>().ToArray();                                          // (W × T)
+            predicted = FiniteOutput.Require(logits, "logits").argmax(-1).cpu().data<long>().ToArray();                                          // (W × T)
         }
         for (int i = 0; i < windows.Count; i++)
         {

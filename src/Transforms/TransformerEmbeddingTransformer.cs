@@ -153,7 +153,7 @@ public sealed class TransformerEmbeddingTransformer : BatchedTransformerBase, IL
         var output = encoder.forward(tensor(encoded.InputIds, shape, device: device), tensor(encoded.TokenTypeIds, shape, device: device), mask);
         var pooled = Settings.Pooling.Pool(output, mask).to(ScalarType.Float32);                     // (B, H)
         if (Settings.Normalize == true) pooled = EmbeddingPoolingExtensions.L2Normalize(pooled);
-        pooled = pooled.cpu();
+        pooled = FiniteOutput.Require(pooled, "sentence embedding").cpu();
         var flat = pooled.data<float>().ToArray();
         int h = EmbeddingSize;
         return Enumerable.Range(0, texts.Count).Select(i => flat.AsSpan(i * h, h).ToArray()).ToArray();

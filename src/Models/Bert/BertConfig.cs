@@ -89,7 +89,7 @@ public sealed record BertConfig
         Require(IntermediateSize > 0, "intermediate_size", "must be positive");
         Require(MaxPositionEmbeddings > 0, "max_position_embeddings", "must be positive");
         Require(TypeVocabSize > 0, "type_vocab_size", "must be positive");
-        Require(LayerNormEps > 0, "layer_norm_eps", "must be positive");
+        Require(LayerNormEpsilonRange.Contains(LayerNormEps), "layer_norm_eps", LayerNormEpsilonRange.Problem(LayerNormEps));
         Require(HiddenDropoutProb is >= 0 and < 1, "hidden_dropout_prob", "must be in [0, 1)");
         Require(AttentionProbsDropoutProb is >= 0 and < 1, "attention_probs_dropout_prob", "must be in [0, 1)");
         Require(HiddenAct is "gelu" or "gelu_new" or "gelu_pytorch_tanh" or "relu", "hidden_act",

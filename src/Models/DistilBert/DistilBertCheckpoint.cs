@@ -24,18 +24,35 @@ public static class DistilBertCheckpoint
         return config;
     }
 
+    // ReadConfig, then (before a model is allocated) the parameters fit in memory and the sizes match the safetensors headers.
+    private static DistilBertConfig ReadConfigMatchingWeights(string directory)
+    {
+        var config = ReadConfig(directory);
+        long v = config.VocabSize, d = config.Dim, h = config.HiddenDim;
+        long parameters = (v + config.MaxPositionEmbeddings + 2) * d + config.NLayers * (4 * d * d + 2 * d * h + h + 9 * d) + v * d;
+        ConfigAgainstWeights.RequireFitsInMemory(parameters, Path.Combine(directory, "config.json"),
+            $"vocab_size {v}, dim {d}, n_layers {config.NLayers}, hidden_dim {h}");
+        var weights = new ConfigAgainstWeights(directory, k => k.StartsWith(Prefix, StringComparison.Ordinal) ? k[Prefix.Length..] : k);
+        weights.Dim("embeddings.word_embeddings.weight", 0, v, "vocab_size");
+        weights.Dim("embeddings.word_embeddings.weight", 1, d, "dim");
+        weights.Dim("embeddings.position_embeddings.weight", 0, config.MaxPositionEmbeddings, "max_position_embeddings");
+        weights.LayersAtLeast("transformer.layer.", config.NLayers, "n_layers");
+        weights.Dim("transformer.layer.0.ffn.lin1.weight", 0, h, "hidden_dim");
+        return config;
+    }
+
     /// <summary>Loads the bare encoder (HF <c>DistilBertModel</c>); heads in the file are skipped.</summary>
     public static DistilBertModel LoadEncoder(string directory)
     {
-        var model = new DistilBertModel(ReadConfig(directory));
+        var model = new DistilBertModel(ReadConfigMatchingWeights(directory));
         try { Load(model, directory, prefixed: false, fresh: _ => false); return model; }
-        catch { model.Dispose(); throw; }
+        catch { model.DisposeWithWeights(); throw; }
     }
 
     /// <summary>Loads <see cref="DistilBertForSequenceClassification"/>; pre_classifier/classifier start fresh when absent, unless <paramref name="requireHead"/>.</summary>
     public static DistilBertForSequenceClassification LoadForSequenceClassification(string directory, int numLabels, bool requireHead = false, double? classifierDropout = null)
     {
-        var config = ReadConfig(directory);
+        var config = ReadConfigMatchingWeights(directory);
         if (classifierDropout is double p) config = config with { SeqClassifDropout = p };
         return LoadTask(new DistilBertForSequenceClassification(config, numLabels), config, directory, ["pre_classifier.", "classifier."], requireHead);
     }
@@ -43,7 +60,7 @@ public static class DistilBertCheckpoint
     /// <summary>Loads <see cref="DistilBertForTokenClassification"/>; the classifier starts fresh when absent, unless <paramref name="requireHead"/>.</summary>
     public static DistilBertForTokenClassification LoadForTokenClassification(string directory, int numLabels, bool requireHead = false, double? classifierDropout = null)
     {
-        var config = ReadConfig(directory);
+        var config = ReadConfigMatchingWeights(directory);
         if (classifierDropout is double p) config = config with { Dropout = p };
         return LoadTask(new DistilBertForTokenClassification(config, numLabels), config, directory, ["classifier."], requireHead);
     }
@@ -51,14 +68,14 @@ public static class DistilBertCheckpoint
     /// <summary>Loads <see cref="DistilBertForQuestionAnswering"/>; qa_outputs starts fresh when absent, unless <paramref name="requireHead"/>.</summary>
     public static DistilBertForQuestionAnswering LoadForQuestionAnswering(string directory, bool requireHead = false)
     {
-        var config = ReadConfig(directory);
+        var config = ReadConfigMatchingWeights(directory);
         return LoadTask(new DistilBertForQuestionAnswering(config), config, directory, ["qa_outputs."], requireHead);
     }
 
     /// <summary>Loads <see cref="DistilBertForMaskedLM"/>; the MLM head must be stored unless <paramref name="allowFreshHead"/>.</summary>
     public static DistilBertForMaskedLM LoadForMaskedLM(string directory, bool allowFreshHead = false)
     {
-        var config = ReadConfig(directory);
+        var config = ReadConfigMatchingWeights(directory);
         return LoadTask(new DistilBertForMaskedLM(config), config, directory, ["vocab_transform.", "vocab_layer_norm.", "vocab_projector."], !allowFreshHead);
     }
 
@@ -88,7 +105,7 @@ public static class DistilBertCheckpoint
             Load(model, directory, prefixed: true, fresh: k => headFresh && IsHead(k));
             return model;
         }
-        catch { model.Dispose(); throw; }
+        catch { model.DisposeWithWeights(); throw; }
     }
 
     private static void Load(nn.Module model, string directory, bool prefixed, Func<string, bool> fresh) =>

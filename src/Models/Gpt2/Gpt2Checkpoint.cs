@@ -28,10 +28,10 @@ public static class Gpt2Checkpoint
     public static Gpt2LMHeadModel Load(string directory)
     {
         var config = ReadConfig(directory);
+        CheckAgainstWeights(config, directory);
         var raw = CheckpointLoader.LoadStateDict(directory);
         try
         {
-            var model = new Gpt2LMHeadModel(config);
             var renamed = new Dictionary<string, Tensor>();
             foreach (var (key, tensor) in raw)
             {
@@ -39,13 +39,30 @@ public static class Gpt2Checkpoint
                 if (!renamed.TryAdd(name, tensor))
                     throw new InvalidOperationException($"Checkpoint '{directory}' holds '{name}' twice (as '{key}' and another spelling).");
             }
-            StateDictLoader.Load(model, renamed, mayStayFresh: _ => false, mayBeIgnored: k => IsIgnorable(k, config), directory);
-            return model;
+            // ModuleDisposal.Build disposes the model with its weights if they do not load.
+            return ModuleDisposal.Build(() => new Gpt2LMHeadModel(config),
+                model => StateDictLoader.Load(model, renamed, mayStayFresh: _ => false, mayBeIgnored: k => IsIgnorable(k, config), directory));
         }
         finally
         {
             foreach (var t in raw.Values) t.Dispose();
         }
+    }
+
+    // Before allocating: the parameters fit in memory and config.json's sizes match the safetensors headers.
+    private static void CheckAgainstWeights(Gpt2Config config, string directory)
+    {
+        long v = config.VocabSize, c = config.NEmbd, i = config.InnerDim, layers = config.NLayer;
+        long parameters = v * c * (config.TieWordEmbeddings ? 1 : 2) + (config.Positions == "learned" ? (long)config.NPositions * c : 0)
+            + layers * (4 * c * c + 2 * c * i + i + 9 * c) + 2 * c;
+        ConfigAgainstWeights.RequireFitsInMemory(parameters, Path.Combine(directory, "config.json"),
+            $"vocab_size {v}, n_embd {c}, n_layer {layers}, n_inner {i}, n_positions {config.NPositions}");
+        var weights = new ConfigAgainstWeights(directory, ToModelKey);
+        weights.Dim("transformer.wte.weight", 0, v, "vocab_size");
+        weights.Dim("transformer.wte.weight", 1, c, "n_embd");
+        if (config.Positions == "learned") weights.Dim("transformer.wpe.weight", 0, config.NPositions, "n_positions");
+        weights.LayersAtLeast("transformer.h.", config.NLayer, "n_layer");
+        weights.Dim("transformer.h.0.mlp.c_fc.weight", 1, i, "n_inner");
     }
 
     /// <summary>

@@ -99,7 +99,7 @@ public sealed record Gpt2Config
         Require(Positions is not "sinusoidal" || NEmbd % 2 == 0, "position_embedding_type", $"sinusoidal needs an even n_embd, got {NEmbd}");
         Require(ActivationFunction is "gelu" or "gelu_new" or "gelu_pytorch_tanh" or "relu", "activation_function",
             $"'{ActivationFunction}' is not supported (use gelu_new, gelu, gelu_pytorch_tanh or relu)");
-        Require(LayerNormEpsilon > 0, "layer_norm_epsilon", "must be positive");
+        Require(LayerNormEpsilonRange.Contains(LayerNormEpsilon), "layer_norm_epsilon", LayerNormEpsilonRange.Problem(LayerNormEpsilon));
         Require(ResidPdrop is >= 0 and < 1 && EmbdPdrop is >= 0 and < 1 && AttnPdrop is >= 0 and < 1, "resid_pdrop", "dropouts must be in [0, 1)");
         Require(ScaleAttnWeights, "scale_attn_weights", "false is not supported");
         Require(!ScaleAttnByInverseLayerIdx, "scale_attn_by_inverse_layer_idx", "true is not supported");

@@ -48,6 +48,12 @@ public sealed class Gpt2LMHeadModel : nn.Module, ICausalDecoder
         return Head(hidden[.., -1, ..]).to(ScalarType.Float32).MoveToOuterDisposeScope(); // only the last position: (B, V)
     }
 
+    /// <inheritdoc/>
+    public int? MaxSequenceLength => Config.Positions == "learned" ? Config.NPositions : null;
+
+    /// <inheritdoc/>
+    public long CacheBytesPerRow(int positions) => 2L * Config.NLayer * Config.NEmbd * sizeof(float) * positions;   // keys and values
+
     private Tensor Head(Tensor hidden) => lm_head is null
         ? nn.functional.linear(hidden, transformer.TokenEmbeddingWeight)
         : lm_head.call(hidden);

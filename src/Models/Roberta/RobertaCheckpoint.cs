@@ -30,25 +30,41 @@ public static class RobertaCheckpoint
         return config;
     }
 
+    // ReadConfig, then (before a model is allocated) the parameters fit in memory and the sizes match the safetensors headers.
+    private static BertConfig ReadConfigMatchingWeights(string directory)
+    {
+        var config = ReadConfig(directory);
+        ConfigAgainstWeights.RequireFitsInMemory(config.ParameterCount, Path.Combine(directory, "config.json"),
+            $"vocab_size {config.VocabSize}, hidden_size {config.HiddenSize}, num_hidden_layers {config.NumHiddenLayers}, intermediate_size {config.IntermediateSize}");
+        var weights = new ConfigAgainstWeights(directory, k => k.StartsWith(Prefix, StringComparison.Ordinal) ? k[Prefix.Length..] : k);
+        weights.Dim("embeddings.word_embeddings.weight", 0, config.VocabSize, "vocab_size");
+        weights.Dim("embeddings.word_embeddings.weight", 1, config.HiddenSize, "hidden_size");
+        weights.Dim("embeddings.position_embeddings.weight", 0, config.MaxPositionEmbeddings, "max_position_embeddings");
+        weights.Dim("embeddings.token_type_embeddings.weight", 0, config.TypeVocabSize, "type_vocab_size");
+        weights.LayersAtLeast("encoder.layer.", config.NumHiddenLayers, "num_hidden_layers");
+        weights.Dim("encoder.layer.0.intermediate.dense.weight", 0, config.IntermediateSize, "intermediate_size");
+        return config;
+    }
+
     /// <summary>Tokens a RoBERTa model can take: positions start at pad_token_id + 1 (514 positions → 512 tokens).</summary>
     public static int MaxTokens(BertConfig config) => config.MaxPositionEmbeddings - config.PadTokenId - 1;
 
     /// <summary>Loads the bare encoder (HF <c>RobertaModel</c>) from any RoBERTa checkpoint; heads in the file are skipped.</summary>
     public static RobertaModel LoadEncoder(string directory, bool withPooler)
     {
-        var config = ReadConfig(directory);
+        var config = ReadConfigMatchingWeights(directory);
         if (withPooler && !FamilyWeights.Has(directory, "roberta.pooler.dense.weight") && !FamilyWeights.Has(directory, "pooler.dense.weight"))
             throw new InvalidOperationException($"Checkpoint '{directory}' (model_type 'roberta') has no pooler weights (roberta.pooler.*): " +
                 "RoBERTa task checkpoints are usually saved without one. Use Cls or Mean pooling.");
         var model = new RobertaModel(config, withPooler);
         try { Load(model, directory, prefixed: false, fresh: _ => false); return model; }
-        catch { model.Dispose(); throw; }
+        catch { model.DisposeWithWeights(); throw; }
     }
 
     /// <summary>Loads <see cref="RobertaForSequenceClassification"/>; the head starts fresh when the checkpoint has none, unless <paramref name="requireHead"/>.</summary>
     public static RobertaForSequenceClassification LoadForSequenceClassification(string directory, int numLabels, bool requireHead = false, double? classifierDropout = null)
     {
-        var config = ReadConfig(directory);
+        var config = ReadConfigMatchingWeights(directory);
         if (classifierDropout is not null) config = config with { ClassifierDropout = classifierDropout };
         return LoadTask(new RobertaForSequenceClassification(config, numLabels), config, directory, "classifier.", requireHead);
     }
@@ -56,18 +72,24 @@ public static class RobertaCheckpoint
     /// <summary>Loads <see cref="RobertaForTokenClassification"/>; the head starts fresh when the checkpoint has none, unless <paramref name="requireHead"/>.</summary>
     public static RobertaForTokenClassification LoadForTokenClassification(string directory, int numLabels, bool requireHead = false, double? classifierDropout = null)
     {
-        var config = ReadConfig(directory);
+        var config = ReadConfigMatchingWeights(directory);
         if (classifierDropout is not null) config = config with { ClassifierDropout = classifierDropout };
         return LoadTask(new RobertaForTokenClassification(config, numLabels), config, directory, "classifier.", requireHead);
     }
 
     /// <summary>Loads <see cref="RobertaForQuestionAnswering"/>; the span head starts fresh when the checkpoint has none, unless <paramref name="requireHead"/>.</summary>
-    public static RobertaForQuestionAnswering LoadForQuestionAnswering(string directory, bool requireHead = false) =>
-        LoadTask(new RobertaForQuestionAnswering(ReadConfig(directory)), ReadConfig(directory), directory, "qa_outputs.", requireHead);
+    public static RobertaForQuestionAnswering LoadForQuestionAnswering(string directory, bool requireHead = false)
+    {
+        var config = ReadConfigMatchingWeights(directory);
+        return LoadTask(new RobertaForQuestionAnswering(config), config, directory, "qa_outputs.", requireHead);
+    }
 
     /// <summary>Loads <see cref="RobertaForMaskedLM"/>; the LM head must be in the checkpoint unless <paramref name="allowFreshHead"/>.</summary>
-    public static RobertaForMaskedLM LoadForMaskedLM(string directory, bool allowFreshHead = false) =>
-        LoadTask(new RobertaForMaskedLM(ReadConfig(directory)), ReadConfig(directory), directory, "lm_head.", requireHead: !allowFreshHead);
+    public static RobertaForMaskedLM LoadForMaskedLM(string directory, bool allowFreshHead = false)
+    {
+        var config = ReadConfigMatchingWeights(directory);
+        return LoadTask(new RobertaForMaskedLM(config), config, directory, "lm_head.", requireHead: !allowFreshHead);
+    }
 
     /// <summary>Saves <paramref name="model"/> as HF does: config.json with <paramref name="architecture"/>, and model.safetensors (no tied decoder copy).</summary>
     public static void Save(nn.Module model, BertConfig config, string directory, string architecture)
@@ -86,7 +108,7 @@ public static class RobertaCheckpoint
             Load(model, directory, prefixed: true, fresh: k => headFresh && k.StartsWith(headRoot, StringComparison.Ordinal));
             return model;
         }
-        catch { model.Dispose(); throw; }
+        catch { model.DisposeWithWeights(); throw; }
     }
 
     private static void Load(nn.Module model, string directory, bool prefixed, Func<string, bool> fresh)

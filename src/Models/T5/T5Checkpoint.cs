@@ -28,7 +28,7 @@ public static class T5Checkpoint
     public static T5ForConditionalGeneration Load(string directory)
     {
         var config = ReadConfig(directory);
-        var model = new T5ForConditionalGeneration(config);
+        CheckAgainstWeights(config, directory);
         var raw = CheckpointLoader.LoadStateDict(directory);
         try
         {
@@ -39,13 +39,9 @@ public static class T5Checkpoint
                 if (renamed.Remove(EncoderEmbedding, out var alias) || renamed.Remove(DecoderEmbedding, out alias))
                     renamed["shared.weight"] = alias;
             }
-            StateDictLoader.Load(model, renamed, mayStayFresh: _ => false, mayBeIgnored: k => IsTiedAliasOrUnused(k, config), directory);
-            return model;
-        }
-        catch
-        {
-            model.Dispose();
-            throw;
+            // ModuleDisposal.Build disposes the model with its weights if they do not load.
+            return ModuleDisposal.Build(() => new T5ForConditionalGeneration(config),
+                m => StateDictLoader.Load(m, renamed, mayStayFresh: _ => false, mayBeIgnored: k => IsTiedAliasOrUnused(k, config), directory));
         }
         finally
         {
@@ -64,6 +60,23 @@ public static class T5Checkpoint
         var config = model.Config with { Architectures = new[] { "T5ForConditionalGeneration" }, NumDecoderLayers = model.Config.DecoderLayers };
         ConfigFile.Save(Path.Combine(directory, "config.json"), config);
         CheckpointLoader.SaveStateDict(directory, model.state_dict());
+    }
+
+    // Before allocating: the parameters fit in memory and config.json's sizes match the safetensors headers.
+    private static void CheckAgainstWeights(T5Config config, string directory)
+    {
+        long v = config.VocabSize, d = config.DModel, inner = config.InnerDim, ff = (config.IsGatedFeedForward ? 3L : 2L) * d * config.DFf;
+        long parameters = v * d * (config.TieWordEmbeddings ? 1 : 2) + 2L * config.RelativeAttentionNumBuckets * config.NumHeads + 2 * d
+            + config.NumLayers * (4 * d * inner + ff + 2 * d) + config.DecoderLayers * (8 * d * inner + ff + 3 * d);
+        ConfigAgainstWeights.RequireFitsInMemory(parameters, Path.Combine(directory, "config.json"),
+            $"vocab_size {v}, d_model {d}, num_heads × d_kv {inner}, d_ff {config.DFf}, num_layers {config.NumLayers}, num_decoder_layers {config.DecoderLayers}");
+        var weights = new ConfigAgainstWeights(directory, k => k is EncoderEmbedding or DecoderEmbedding ? "shared.weight" : k);
+        weights.Dim("shared.weight", 0, v, "vocab_size");
+        weights.Dim("shared.weight", 1, d, "d_model");
+        weights.LayersAtLeast("encoder.block.", config.NumLayers, "num_layers");
+        weights.LayersAtLeast("decoder.block.", config.DecoderLayers, "num_decoder_layers");
+        weights.Dim("encoder.block.0.layer.0.SelfAttention.q.weight", 0, inner, "num_heads × d_kv");
+        weights.Dim(config.IsGatedFeedForward ? "encoder.block.0.layer.1.DenseReluDense.wi_0.weight" : "encoder.block.0.layer.1.DenseReluDense.wi.weight", 0, config.DFf, "d_ff");
     }
 
     private static bool IsTiedAliasOrUnused(string key, T5Config config) =>

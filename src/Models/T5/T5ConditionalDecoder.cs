@@ -21,6 +21,15 @@ public sealed class T5ConditionalDecoder(T5ForConditionalGeneration model, Tenso
     /// <inheritdoc/>
     public IDecoderCache CreateCache() => model.NewCache();
 
+    /// <inheritdoc/>
+    public long CacheBytesPerRow(int positions)
+    {
+        var c = model.Config;
+        long sourceLength = encoderHidden.shape[1];
+        // self-attention keys/values per position, cross-attention keys/values per source position, the repeated encoder output
+        return sizeof(float) * (2L * c.DecoderLayers * c.InnerDim * (positions + sourceLength) + sourceLength * c.DModel);
+    }
+
     /// <summary>
     /// Logits (R, V) of the next decoder token. <paramref name="attentionMask"/> is the decoder's own mask; every row starts
     /// from the same single start token, so it is never padded and the decoder's causal mask is all it needs.

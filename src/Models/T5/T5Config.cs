@@ -80,7 +80,7 @@ public sealed record T5Config
         Require(RelativeAttentionMaxDistance > RelativeAttentionNumBuckets / 2, "relative_attention_max_distance",
             $"({RelativeAttentionMaxDistance}) must exceed relative_attention_num_buckets / 2 ({RelativeAttentionNumBuckets / 2})");
         Require(DropoutRate is >= 0 and < 1, "dropout_rate", "must be in [0, 1)");
-        Require(LayerNormEpsilon > 0, "layer_norm_epsilon", "must be positive");
+        Require(LayerNormEpsilonRange.Contains(LayerNormEpsilon), "layer_norm_epsilon", LayerNormEpsilonRange.Problem(LayerNormEpsilon));
         var parts = FeedForwardProj.Split('-');
         Require((parts.Length == 1 || (parts.Length == 2 && parts[0] == "gated")) && parts[^1] is "relu" or "gelu" or "gelu_new",
             "feed_forward_proj", $"'{FeedForwardProj}' is not supported (use relu, gelu, gated-gelu or gated-relu)");

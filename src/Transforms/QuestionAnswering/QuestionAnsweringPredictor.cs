@@ -47,8 +47,8 @@ public sealed class QuestionAnsweringPredictor(QaEncoder encoder, Func<IReadOnly
         using var noGrad = no_grad();
         var (ids, types, mask) = QaBatch.Create(windows, padId, device);
         var output = model.forward(ids, types, mask);
-        var start = output.Start.to(ScalarType.Float32).cpu();
-        var end = output.End.to(ScalarType.Float32).cpu();
+        var start = FiniteOutput.Require(output.Start, "start logits").to(ScalarType.Float32).cpu();
+        var end = FiniteOutput.Require(output.End, "end logits").to(ScalarType.Float32).cpu();
         long t = start.shape[1];
         var s = start.data<float>().ToArray();
         var e = end.data<float>().ToArray();

@@ -1,3 +1,4 @@
+using MLNet.Transformers.Models;
 using MLNet.Transformers.Estimators;
 using MLNet.Transformers.Generation;
 using MLNet.Transformers.Models.T5;
@@ -21,7 +22,8 @@ internal sealed class T5TextToTextRunner(T5ForConditionalGeneration model, T5Tok
     /// The new token ids (&lt;/s&gt; included when generated) for each source. Sampling draws from <paramref name="rowSeeds"/> (one per
     /// source); stop strings are matched on the decoded output.
     /// </summary>
-    public int[][] Generate(IReadOnlyList<int[]> sources, TextGenerationOptions options, IReadOnlyList<long>? rowSeeds)
+    public int[][] Generate(IReadOnlyList<int[]> sources, TextGenerationOptions options, IReadOnlyList<long>? rowSeeds,
+        CancellationToken cancellationToken = default)
     {
         if (sources.Count == 0) return [];
         using var scope = NewDisposeScope();
@@ -35,20 +37,21 @@ internal sealed class T5TextToTextRunner(T5ForConditionalGeneration model, T5Tok
             ? ids => stops.Any(s => tokenizer.Decode(ids).Contains(s, StringComparison.Ordinal))
             : null;
         var prompts = sources.Select(_ => new[] { model.Config.DecoderStartTokenId }).ToArray();
-        return TextGenerator.Generate(decoder, prompts, options, eos < 0 ? null : eos, model.Config.PadTokenId, hitsStop, rowSeeds, device);
+        return TextGenerator.Generate(decoder, prompts, options, eos < 0 ? null : eos, model.Config.PadTokenId, hitsStop, rowSeeds, device, cancellationToken);
     }
 
     /// <summary>
     /// <see cref="Generate"/> over any number of source texts, <see cref="TextGenerationOptions.BatchSize"/> at a time; sampling
     /// seeds come from <paramref name="seed"/> and each source's text, so a source gets the same output in any batch.
     /// </summary>
-    public int[][] GenerateAll(IReadOnlyList<string?> texts, int maxSourceLength, TextGenerationOptions options, int seed)
+    public int[][] GenerateAll(IReadOnlyList<string?> texts, int maxSourceLength, TextGenerationOptions options, int seed,
+        CancellationToken cancellationToken = default)
     {
         var results = new List<int[]>(texts.Count);
         foreach (var chunk in texts.Chunk(options.BatchSize))
         {
             var seeds = options.DoSample ? chunk.Select(t => TextGenerator.RowSeed(seed, t ?? "")).ToArray() : null;
-            results.AddRange(Generate(chunk.Select(t => EncodeSource(t, maxSourceLength)).ToArray(), options, seeds));
+            results.AddRange(Generate(chunk.Select(t => EncodeSource(t, maxSourceLength)).ToArray(), options, seeds, cancellationToken));
         }
         return results.ToArray();
     }
@@ -68,7 +71,7 @@ internal sealed class T5TextToTextRunner(T5ForConditionalGeneration model, T5Tok
             int n = Math.Min(batchSize, sources.Count - start);
             var pairs = Enumerable.Range(start, n).Select(i => new TextToTextPair(sources[i], targets[i])).ToList();
             var batch = TextToTextTask.Collate(pairs, model.Config.PadTokenId, device);
-            var logProbs = TextToTextTask.Logits(model, batch).to(ScalarType.Float32).log_softmax(-1);          // (B, T, V)
+            var logProbs = FiniteOutput.Require(TextToTextTask.Logits(model, batch), "logits").to(ScalarType.Float32).log_softmax(-1); // (B, T, V)
             var real = batch.Labels.ne(-100);
             var picked = logProbs.gather(-1, batch.Labels.clamp_min(0).unsqueeze(-1)).squeeze(-1);             // (B, T)
             var sums = picked.masked_fill(real.logical_not(), 0).to(ScalarType.Float64).sum(1).cpu().data<double>().ToArray();
