@@ -1,7 +1,7 @@
 namespace MLNet.Transformers.Checkpoints;
 
 /// <summary>
-/// What every family's loader checks before it allocates a model (BERT's <c>BertWeightsCheck</c>, for GPT-2 and T5): that the
+/// What every family's loader checks before it allocates a model (every encoder family, GPT-2 and T5): that the
 /// config's parameters fit in this machine's memory, and that its sizes agree with the shapes in the safetensors headers
 /// (no tensor data is read). A hostile or mistaken config.json fails with the field's name instead of allocating gigabytes;
 /// the strict loader still compares every tensor afterwards.

@@ -68,8 +68,9 @@ public sealed class MaskedLanguageModelEstimator : IEstimator<FillMaskTransforme
         manual_seed(seed);
         bool trains = options.MaxEpochs > 0 && options.Training.MaxSteps is not 0;
         using var channel = env.Start("PretrainMaskedLanguageModel");
-        if (checkpointDirectory is { } directory && EncoderCheckpoint.ReadInfo(directory).ModelType is var modelType and not "bert")
-            return trains ? ContinuePretraining(directory, modelType, input, seed, channel) : FillMaskTransformer.FromCheckpoint(Settings, directory);
+        // BERT checkpoints continue below with the next-sentence objective available; the other families' masked-LM continues alone.
+        if (checkpointDirectory is { } directory && EncoderFamilies.Of(directory) is { HasNextSentencePrediction: false } family)
+            return trains ? ContinuePretraining(directory, family, input, seed, channel) : FillMaskTransformer.FromCheckpoint(Settings, directory);
 
         var texts = ReadTexts(input, options.TextColumnName);
         var tokenizer = CreateTokenizer(texts, channel);
@@ -121,22 +122,23 @@ public sealed class MaskedLanguageModelEstimator : IEstimator<FillMaskTransforme
         };
         try { config.Validate(); }
         catch (ArgumentException e) { throw new ArgumentException($"ModelConfig: {e.Message}", nameof(options), e); }
-        BertWeightsCheck.RequireFitsInMemory(config, "ModelConfig");
+        BertCheckpoint.RequireFitsInMemory(config, "ModelConfig");
         return ModuleDisposal.Build(() => new BertForPreTraining(config, options.NextSentencePrediction), model => BertInitializer.Initialize(model, config));
     }
 
-    // Masked-LM pretraining continued from a RoBERTa or DistilBERT checkpoint: the family's tokenizer and special tokens
-    // (<s> </s> <pad> <unk> <mask> for RoBERTa), sequences packed as <s> A </s> / [CLS] A [SEP], no next-sentence objective.
-    private FillMaskTransformer ContinuePretraining(string directory, string modelType, IDataView input, int seed, IChannel channel)
+    // Masked-LM pretraining continued from a checkpoint of a family without a next-sentence head (RoBERTa, DistilBERT): the
+    // family's tokenizer and special tokens (<s> </s> <pad> <unk> <mask> for RoBERTa), sequences packed as <s> A </s> /
+    // [CLS] A [SEP], no next-sentence objective.
+    private FillMaskTransformer ContinuePretraining(string directory, EncoderFamily family, IDataView input, int seed, IChannel channel)
     {
+        string modelType = family.ModelType;
         if (options.NextSentencePrediction)
             throw new ArgumentException($"Checkpoint '{directory}' has model_type '{modelType}', which has no next-sentence head: set NextSentencePrediction = false to continue its masked-LM pretraining.", nameof(options));
-        if (options.WholeWordMasking && modelType != "distilbert")
+        if (options.WholeWordMasking && !family.HasWordPieceContinuations)
             throw new NotSupportedException($"WholeWordMasking needs WordPiece's \"##\" continuation pieces; model_type '{modelType}' uses byte-level BPE. Set WholeWordMasking = false.");
         var texts = ReadTexts(input, options.TextColumnName);
-        var tokenizer = EncoderCheckpoint.LoadTokenizer(directory);   // checked against vocab_size before weights are allocated
-        var masked = EncoderCheckpoint.LoadForMaskedLM(directory, allowFreshHead: true);
-        var model = (nn.Module)masked;
+        var tokenizer = family.LoadTokenizer(directory);   // checked against vocab_size before weights are allocated
+        var (model, masked) = family.LoadForMaskedLM(directory, allowFreshHead: true);
         try
         {
             if (options.MaxSequenceLength > masked.MaxPositions)

@@ -1,8 +1,6 @@
 using System.Text.Json.Nodes;
 using MLNet.Transformers.Checkpoints;
 using MLNet.Transformers.Models.Bert;
-using MLNet.Transformers.Models.DistilBert;
-using MLNet.Transformers.Models.Roberta;
 using MLNet.Transformers.Tokenization;
 using static TorchSharp.torch;
 
@@ -16,15 +14,14 @@ namespace MLNet.Transformers.Models;
 public sealed record EncoderCheckpointInfo(string ModelType, IReadOnlyList<string>? Id2Label, string? ProblemType, int? HeadOutputs);
 
 /// <summary>
-/// The one place that turns a checkpoint folder into a model and tokenizer by config.json's <c>model_type</c>, as Hugging
-/// Face's <c>AutoModelFor…</c>/<c>AutoTokenizer</c> do. Estimators and transformers call only this, never a family's classes.
-/// A new encoder family (RoBERTa, DistilBERT, …) plugs in by adding its <c>model_type</c> to the switches below, returning
-/// its own <see cref="EncoderClassifier"/> subclasses and <see cref="IEncoderTokenizer"/>.
+/// Turns a checkpoint folder into a model and tokenizer by config.json's <c>model_type</c>, as Hugging Face's
+/// <c>AutoModelFor…</c>/<c>AutoTokenizer</c> do: each call asks the registry (<c>EncoderFamilies</c>) for the folder's family.
+/// A new encoder family registers itself there; nothing here changes.
 /// </summary>
 public static class EncoderCheckpoint
 {
-    /// <summary>The model types the switches below know.</summary>
-    public static IReadOnlyList<string> SupportedModelTypes { get; } = ["bert", "roberta", "distilbert"];
+    /// <summary>The model types of the registered encoder families.</summary>
+    public static IReadOnlyList<string> SupportedModelTypes => EncoderFamilies.ModelTypes;
 
     /// <summary>Reads config.json's model_type, labels and the stored head's size (from the safetensors header).</summary>
     public static EncoderCheckpointInfo ReadInfo(string directory)
@@ -53,132 +50,50 @@ public static class EncoderCheckpoint
     /// <summary>
     /// The sequence-classification model of the checkpoint's family (HF <c>AutoModelForSequenceClassification</c>) with
     /// <paramref name="numLabels"/> outputs; the head starts fresh from torch's current seed when the checkpoint has none
-    /// (unless <paramref name="requireHead"/>).
+    /// (unless <paramref name="requireHead"/>). <see cref="ClassificationHead.Cls"/> applies to BERT only (the other families' HF heads are their own).
     /// </summary>
     public static EncoderClassifier LoadForSequenceClassification(string directory, int numLabels, ClassificationHead head = ClassificationHead.Pooler,
-        bool requireHead = false, double? classifierDropout = null) => ReadInfo(directory).ModelType switch
-        {
-            "bert" => BertCheckpoint.LoadForSequenceClassification(directory, numLabels, head, requireHead, classifierDropout),
-            "roberta" => RobertaCheckpoint.LoadForSequenceClassification(directory, numLabels, requireHead, RequireHfHead(head, "roberta", classifierDropout)),
-            "distilbert" => DistilBertCheckpoint.LoadForSequenceClassification(directory, numLabels, requireHead, RequireHfHead(head, "distilbert", classifierDropout)),
-            var other => throw Unsupported(directory, other),
-        };
+        bool requireHead = false, double? classifierDropout = null) =>
+        EncoderFamilies.Of(directory).LoadForSequenceClassification(directory, numLabels, head, requireHead, classifierDropout);
 
     /// <summary>The token-classification model of the checkpoint's family (HF <c>AutoModelForTokenClassification</c>).</summary>
     public static EncoderClassifier LoadForTokenClassification(string directory, int numLabels, bool requireHead = false, double? classifierDropout = null) =>
-        ReadInfo(directory).ModelType switch
-        {
-            "bert" => BertCheckpoint.LoadForTokenClassification(directory, numLabels, requireHead, classifierDropout),
-            "roberta" => RobertaCheckpoint.LoadForTokenClassification(directory, numLabels, requireHead, classifierDropout),
-            "distilbert" => DistilBertCheckpoint.LoadForTokenClassification(directory, numLabels, requireHead, classifierDropout),
-            var other => throw Unsupported(directory, other),
-        };
+        EncoderFamilies.Of(directory).LoadForTokenClassification(directory, numLabels, requireHead, classifierDropout);
 
     /// <summary>
-    /// The extractive-QA model of the checkpoint's family (HF <c>AutoModelForQuestionAnswering</c>: <c>bert.</c>/<c>roberta.</c>/
-    /// <c>distilbert.</c> encoder keys + <c>qa_outputs</c>). Without a stored <c>qa_outputs</c> the head starts fresh from
-    /// torch's current seed, unless <paramref name="requireHead"/> (answering with the checkpoint as it is).
+    /// The extractive-QA model of the checkpoint's family (HF <c>AutoModelForQuestionAnswering</c>: the family's encoder keys
+    /// + <c>qa_outputs</c>). Without a stored <c>qa_outputs</c> the head starts fresh from torch's current seed, unless
+    /// <paramref name="requireHead"/> (answering with the checkpoint as it is).
     /// </summary>
-    public static QuestionAnsweringModel LoadForQuestionAnswering(string directory, bool requireHead) => ReadInfo(directory).ModelType switch
-    {
-        "bert" => BertCheckpoint.LoadForQuestionAnswering(directory, allowFreshHead: !requireHead),
-        "roberta" => RobertaCheckpoint.LoadForQuestionAnswering(directory, requireHead),
-        "distilbert" => DistilBertCheckpoint.LoadForQuestionAnswering(directory, requireHead),
-        var other => throw Unsupported(directory, other),
-    };
+    public static QuestionAnsweringModel LoadForQuestionAnswering(string directory, bool requireHead) =>
+        EncoderFamilies.Of(directory).LoadForQuestionAnswering(directory, requireHead);
 
     /// <summary>
     /// The bare encoder of the checkpoint's family (HF <c>AutoModel</c>), task heads in the file skipped. With
     /// <paramref name="withPooler"/> the pooler must be stored; families without one (DistilBERT, RoBERTa task checkpoints)
     /// get an error naming the model type. The returned object is an <see cref="nn.Module"/> too (dispose it).
     /// </summary>
-    public static IEncoderModel LoadEncoder(string directory, bool withPooler)
-    {
-        var modelType = ReadInfo(directory).ModelType;
-        return modelType switch
-        {
-            "bert" => BertCheckpoint.LoadEncoder(directory, withPooler),
-            "roberta" => RobertaCheckpoint.LoadEncoder(directory, withPooler),
-            "distilbert" => withPooler
-                ? throw new InvalidOperationException($"Checkpoint '{directory}' has model_type 'distilbert', which has no pooler: use Cls or Mean pooling.")
-                : DistilBertCheckpoint.LoadEncoder(directory),
-            var other => throw Unsupported(directory, other),
-        };
-    }
+    public static IEncoderModel LoadEncoder(string directory, bool withPooler) => EncoderFamilies.Of(directory).LoadEncoder(directory, withPooler);
 
     /// <summary>The hidden size config.json declares (hidden_size, or DistilBERT's dim), without loading weights.</summary>
-    public static int ReadHiddenSize(string directory) => ReadInfo(directory).ModelType switch
-    {
-        "bert" => BertCheckpoint.ReadConfig(directory).HiddenSize,
-        "roberta" => RobertaCheckpoint.ReadConfig(directory).HiddenSize,
-        "distilbert" => DistilBertCheckpoint.ReadConfig(directory).Dim,
-        var other => throw Unsupported(directory, other),
-    };
+    public static int ReadHiddenSize(string directory) => EncoderFamilies.Of(directory).ReadHiddenSize(directory);
 
     /// <summary>Writes a bare encoder in its family's HF layout (config.json + model.safetensors, architecture e.g. "RobertaModel").</summary>
-    public static void SaveEncoder(IEncoderModel model, string directory)
-    {
-        switch (model)
-        {
-            case BertModel bert: BertCheckpoint.Save(bert, bert.Config, directory, "BertModel"); break;
-            case RobertaModel roberta: RobertaCheckpoint.Save(roberta, roberta.Config, directory, "RobertaModel"); break;
-            case DistilBertModel distil: DistilBertCheckpoint.Save(distil, distil.Config, directory, "DistilBertModel"); break;
-            default: throw new NotSupportedException($"No checkpoint layout for {model.GetType().Name}.");
-        }
-    }
+    public static void SaveEncoder(IEncoderModel model, string directory) => EncoderFamilies.Of(model).SaveEncoder(model, directory);
 
     /// <summary>
     /// The masked-LM of a RoBERTa or DistilBERT checkpoint (HF <c>AutoModelForMaskedLM</c>); BERT's goes through
     /// <see cref="BertCheckpoint.LoadForPreTraining"/>. The head must be stored unless <paramref name="allowFreshHead"/>
     /// (continuing pretraining from an encoder-only checkpoint). The returned object is an <see cref="nn.Module"/> too.
     /// </summary>
-    public static IMaskedLanguageModel LoadForMaskedLM(string directory, bool allowFreshHead = false) => ReadInfo(directory).ModelType switch
+    public static IMaskedLanguageModel LoadForMaskedLM(string directory, bool allowFreshHead = false)
     {
-        "roberta" => RobertaCheckpoint.LoadForMaskedLM(directory, allowFreshHead),
-        "distilbert" => DistilBertCheckpoint.LoadForMaskedLM(directory, allowFreshHead),
-        var other => throw Unsupported(directory, other),
-    };
+        var family = EncoderFamilies.Of(directory);
+        if (family.HasNextSentencePrediction)   // its masked-LM is a view of the pretraining model, not a module of its own
+            throw new NotSupportedException($"Checkpoint '{directory}' has model_type '{family.ModelType}': load it with BertCheckpoint.LoadForPreTraining.");
+        return family.LoadForMaskedLM(directory, allowFreshHead).Model;
+    }
 
     /// <summary>The tokenizer of the checkpoint's family (HF <c>AutoTokenizer</c>), checked against the model's vocab_size.</summary>
-    public static IEncoderTokenizer LoadTokenizer(string directory) => ReadInfo(directory).ModelType switch
-    {
-        "bert" => LoadBertTokenizer(directory),
-        "distilbert" => LoadDistilBertTokenizer(directory),
-        "roberta" => LoadRobertaTokenizer(directory),
-        var other => throw Unsupported(directory, other),
-    };
-
-    private static BertWordPieceTokenizer LoadDistilBertTokenizer(string directory)
-    {
-        var tokenizer = BertWordPieceTokenizer.FromDirectory(directory);   // DistilBERT uses BERT's WordPiece unchanged
-        var config = DistilBertCheckpoint.ReadConfig(directory);
-        if (tokenizer.VocabularySize != config.VocabSize)
-            throw new InvalidOperationException($"vocab.txt in {directory} has {tokenizer.VocabularySize} tokens but config.json says vocab_size = {config.VocabSize}.");
-        return tokenizer;
-    }
-
-    private static RobertaBpeTokenizer LoadRobertaTokenizer(string directory)
-    {
-        var tokenizer = RobertaBpeTokenizer.FromDirectory(directory);
-        var config = RobertaCheckpoint.ReadConfig(directory);
-        if (tokenizer.VocabularySize != config.VocabSize)
-            throw new InvalidOperationException($"vocab.json in {directory} has {tokenizer.VocabularySize} tokens but config.json says vocab_size = {config.VocabSize}.");
-        tokenizer.RequireIdsWithin(config.VocabSize, directory);
-        return tokenizer;
-    }
-
-    // RoBERTa's and DistilBERT's sequence heads are their own (classifier.dense/out_proj; pre_classifier/classifier), read at
-    // the first token; ClassificationHead.Cls (BERT without its pooler) has no counterpart in their HF layouts.
-    private static double? RequireHfHead(ClassificationHead head, string modelType, double? dropout) => head == ClassificationHead.Pooler ? dropout
-        : throw new NotSupportedException($"Head = {head} applies to BERT only; model_type '{modelType}' always uses its Hugging Face head (leave Head at Pooler).");
-
-    private static BertWordPieceTokenizer LoadBertTokenizer(string directory)
-    {
-        var tokenizer = BertWordPieceTokenizer.FromDirectory(directory);
-        BertCheckpoint.RequireVocabularySize(tokenizer.VocabularySize, BertCheckpoint.ReadConfig(directory), directory);
-        return tokenizer;
-    }
-
-    private static NotSupportedException Unsupported(string directory, string modelType) => new(
-        $"Checkpoint '{directory}' has model_type '{modelType}'; supported encoder families: {string.Join(", ", SupportedModelTypes)}.");
+    public static IEncoderTokenizer LoadTokenizer(string directory) => EncoderFamilies.Of(directory).LoadTokenizer(directory);
 }

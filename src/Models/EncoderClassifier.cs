@@ -17,7 +17,7 @@ public enum ClassificationHead
 public sealed record ClassifierLabels(IReadOnlyList<string> Names, bool IsRegression = false);
 
 /// <summary>
-/// An encoder with a classification head, whatever the family (BERT today): sequence heads give (B, NumLabels) logits,
+/// An encoder with a classification head, whatever the family (BERT, RoBERTa, DistilBERT): sequence heads give (B, NumLabels) logits,
 /// token heads (B, T, NumLabels). Created by <see cref="EncoderCheckpoint"/> from a checkpoint's <c>model_type</c>, so the
 /// task layer (estimators, transformers, training) never names a model family.
 /// </summary>

@@ -1,7 +1,4 @@
 using MLNet.Transformers.Models;
-using MLNet.Transformers.Models.Bert;
-using MLNet.Transformers.Models.DistilBert;
-using MLNet.Transformers.Models.Roberta;
 using MLNet.Transformers.Transforms;
 using static TorchSharp.torch;
 
@@ -50,8 +47,8 @@ internal static class EncoderOnnxExporter
     }
 
     /// <summary>
-    /// A sequence classifier with its family's head on the first token — BERT: pooler → classifier (or classifier on [CLS]);
-    /// RoBERTa: classifier.dense → tanh → classifier.out_proj; DistilBERT: pre_classifier → ReLU → classifier — giving
+    /// A sequence classifier with its family's head on the first token (written by the family: BERT's pooler → classifier,
+    /// RoBERTa's classifier.dense → tanh → classifier.out_proj, DistilBERT's pre_classifier → ReLU → classifier), giving
     /// <c>logits</c> [batch, labels], <c>score</c> [batch, labels] (softmax, or for regression the raw output) and, for
     /// classification, <c>predicted_class</c> [batch] (int64 argmax, 0-based).
     /// </summary>
@@ -62,16 +59,7 @@ internal static class EncoderOnnxExporter
         var g = l.Graph;
         var layout = EncoderOf(model);
         var first = l.FirstToken(layout.Write(l, out _));                                                      // (B, H)
-        var logits = model switch                                                                            // (B, L)
-        {
-            BertForSequenceClassification { Head: ClassificationHead.Pooler } =>
-                l.Linear(g.Node("Tanh", [l.Linear(first, "bert.pooler.dense")]), "classifier", quantize: false),
-            RobertaForSequenceClassification =>
-                l.Linear(g.Node("Tanh", [l.Linear(first, "classifier.dense", quantize: false)]), "classifier.out_proj", quantize: false),
-            DistilBertForSequenceClassification =>
-                l.Linear(g.Node("Relu", [l.Linear(first, "pre_classifier", quantize: false)]), "classifier", quantize: false),
-            _ => l.Linear(first, "classifier", quantize: false),                                                // BERT's Cls head
-        };
+        var logits = EncoderFamilies.Of(EncoderModelOf(model).Encoder).WriteOnnxSequenceHead(l, model, first);   // (B, L)
         g.Node("Identity", [logits], output: "logits");
         g.Output("logits", OnnxType.Float, "batch", model.NumLabels);
         g.Node(regression ? "Identity" : "Softmax", [logits], regression ? null : [Attr.I("axis", -1)], output: "score");
@@ -125,8 +113,14 @@ internal static class EncoderOnnxExporter
     // base_model_prefix ("bert.", "roberta.", "distilbert."). Derived from the module tree, so a new family's heads need no case here.
     private static OnnxEncoder EncoderOf(nn.Module model)
     {
+        var (encoder, prefix) = EncoderModelOf(model);
+        return OnnxEncoder.Of(encoder, prefix);
+    }
+
+    private static (IEncoderModel Encoder, string Prefix) EncoderModelOf(nn.Module model)
+    {
         var encoders = model.named_children().Where(c => c.module is IEncoderModel).ToList();
         if (encoders.Count != 1) throw OnnxEncoder.Unsupported(model.GetType().Name);
-        return OnnxEncoder.Of((IEncoderModel)encoders[0].module, encoders[0].name + ".");
+        return ((IEncoderModel)encoders[0].module, encoders[0].name + ".");
     }
 }

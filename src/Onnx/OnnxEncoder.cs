@@ -1,7 +1,4 @@
 using MLNet.Transformers.Models;
-using MLNet.Transformers.Models.Bert;
-using MLNet.Transformers.Models.DistilBert;
-using MLNet.Transformers.Models.Roberta;
 
 namespace MLNet.Transformers.Onnx;
 
@@ -45,24 +42,13 @@ internal sealed record OnnxEncoder(string ModelType, string Prefix, int Layers, 
     /// <summary>The names every exported graph takes, in this order (as <c>TokenizeForTransformer</c> outputs them).</summary>
     public static readonly string[] InputNames = ["input_ids", "attention_mask", "token_type_ids"];
 
-    /// <summary>The layout of <paramref name="encoder"/>, its keys under <paramref name="prefix"/>.</summary>
-    public static OnnxEncoder Of(IEncoderModel encoder, string prefix = "") => encoder switch
-    {
-        BertModel b => Bert(b.Config, "bert", prefix, robertaPaddingIdx: null),
-        RobertaModel r => Bert(r.Config, "roberta", prefix, robertaPaddingIdx: r.Config.PadTokenId),
-        DistilBertModel d => new("distilbert", prefix, d.Config.NLayers, d.Config.NHeads, d.Config.Dim, d.Config.Activation, d.Config.LayerNormEps,
-            RobertaPaddingIdx: null, TokenTypes: false, "transformer.layer", OnnxLayerKeys.DistilBert),
-        _ => throw Unsupported(encoder.GetType().Name),
-    };
-
-    // RoBERTa is BERT's encoder with its own positions (RobertaModel reuses BertEncoder; the keys are the same).
-    private static OnnxEncoder Bert(BertConfig c, string modelType, string prefix, long? robertaPaddingIdx) =>
-        new(modelType, prefix, c.NumHiddenLayers, c.NumAttentionHeads, c.HiddenSize, c.HiddenAct, c.LayerNormEps,
-            robertaPaddingIdx, TokenTypes: true, "encoder.layer", OnnxLayerKeys.Bert);
+    /// <summary>The layout of <paramref name="encoder"/>, its keys under <paramref name="prefix"/> (asked of its registered family).</summary>
+    public static OnnxEncoder Of(IEncoderModel encoder, string prefix = "") =>
+        (EncoderFamilies.All.FirstOrDefault(f => f.Owns(encoder)) ?? throw Unsupported(encoder.GetType().Name)).OnnxLayout(encoder, prefix);
 
     /// <summary>The error for a model no exporter covers (decoders included: GPT-2 and T5 export is not supported).</summary>
     public static NotSupportedException Unsupported(string what) => new(
-        $"ExportOnnx covers the encoder families BERT, RoBERTa and DistilBERT; {what} is not one of them (GPT-2 and T5 are not exported).");
+        $"ExportOnnx covers the registered encoder families ({string.Join(", ", EncoderFamilies.ModelTypes)}); {what} is not one of them (GPT-2 and T5 are not exported).");
 
     /// <summary>Declares the inputs and writes the encoder: returns the last hidden state (B, T, H) and the mask as float (B, T).</summary>
     public string Write(OnnxLayers l, out string maskFloat)

@@ -1,7 +1,7 @@
 namespace MLNet.Transformers.Tokenization;
 
 /// <summary>
-/// What the task layer needs from an encoder's tokenizer, whatever the family (BERT's WordPiece today): single texts and
+/// What the task layer needs from an encoder's tokenizer, whatever the family (WordPiece for BERT/DistilBERT, byte-level BPE for RoBERTa): single texts and
 /// pairs encoded with the family's special tokens, truncation and padding, and saving next to the weights.
 /// </summary>
 public interface IEncoderTokenizer

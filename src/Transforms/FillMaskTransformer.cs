@@ -80,23 +80,16 @@ public sealed class FillMaskTransformer : BatchedTransformerBase, ILoadableTrans
     }
 
     /// <summary>
-    /// Loads a checkpoint's masked-LM for fill-mask by config.json's model_type: BERT's pretraining heads (MLM head required,
-    /// NSP head used if present), RoBERTa's <c>lm_head</c>, DistilBERT's <c>vocab_*</c> head; the family's tokenizer with it.
+    /// Loads a checkpoint's masked-LM for fill-mask by config.json's model_type (its registered family): BERT's pretraining heads
+    /// (MLM head required, NSP head used if present), RoBERTa's <c>lm_head</c>, DistilBERT's <c>vocab_*</c> head; the family's tokenizer with it.
     /// </summary>
     internal static FillMaskTransformer FromCheckpoint(FillMaskSettings settings, string checkpointDirectory)
     {
         Validate(settings);
         // Every check (tokenizer files, vocabulary size) before the model is allocated; the loaders dispose a model whose weights do not load.
-        if (EncoderCheckpoint.ReadInfo(checkpointDirectory).ModelType == "bert")
-        {
-            var wordPiece = BertWordPieceTokenizer.FromDirectory(checkpointDirectory);
-            BertCheckpoint.RequireVocabularySize(wordPiece.VocabularySize, BertCheckpoint.ReadConfig(checkpointDirectory), checkpointDirectory);
-            var bert = BertCheckpoint.LoadForPreTraining(checkpointDirectory, withNextSentencePrediction: null);
-            return Own(bert, () => new FillMaskTransformer(settings, bert, wordPiece));
-        }
-        var tokenizer = EncoderCheckpoint.LoadTokenizer(checkpointDirectory);
-        var masked = EncoderCheckpoint.LoadForMaskedLM(checkpointDirectory);
-        var module = (nn.Module)masked;
+        var family = EncoderFamilies.Of(checkpointDirectory);
+        var tokenizer = family.LoadTokenizer(checkpointDirectory);
+        var (module, masked) = family.LoadForMaskedLM(checkpointDirectory, allowFreshHead: false);
         return Own(module, () => new FillMaskTransformer(settings, module, masked, tokenizer));
     }
 

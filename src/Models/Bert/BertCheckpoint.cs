@@ -11,8 +11,8 @@ namespace MLNet.Transformers.Models.Bert;
 /// </summary>
 public static class BertCheckpoint
 {
-    private static readonly string[] EncoderRoots = { "embeddings.", "encoder.", "pooler." };
-    private static readonly string[] HeadRoots = { "cls.", "classifier.", "qa_outputs." };
+    /// <summary>BERT's key layout: <c>bert.</c> inside task models; <c>cls.</c> (pretraining), <c>classifier.</c>, <c>qa_outputs.</c> heads.</summary>
+    internal static EncoderKeyMap Keys { get; } = new("bert.", ["embeddings.", "encoder.", "pooler."], ["cls.", "classifier.", "qa_outputs."]);
 
     /// <summary>Reads and validates <c>config.json</c> in <paramref name="directory"/>.</summary>
     public static BertConfig ReadConfig(string directory)
@@ -42,9 +42,21 @@ public static class BertCheckpoint
     internal static BertConfig ReadConfigMatchingWeights(string directory)
     {
         var config = ReadConfig(directory);
-        BertWeightsCheck.ConfigMatchesWeights(config, directory);
+        RequireFitsInMemory(config, Path.Combine(directory, "config.json"));
+        var weights = FamilyWeights.Headers(directory, Keys);
+        weights.Dim("embeddings.word_embeddings.weight", 1, config.HiddenSize, "hidden_size");
+        weights.Dim("embeddings.word_embeddings.weight", 0, config.VocabSize, "vocab_size");
+        weights.Dim("embeddings.position_embeddings.weight", 0, config.MaxPositionEmbeddings, "max_position_embeddings");
+        weights.Dim("embeddings.token_type_embeddings.weight", 0, config.TypeVocabSize, "type_vocab_size");
+        weights.LayersAtLeast("encoder.layer.", config.NumHiddenLayers, "num_hidden_layers");
+        weights.Dim("encoder.layer.0.intermediate.dense.weight", 0, config.IntermediateSize, "intermediate_size");
         return config;
     }
+
+    /// <summary>Refuses a BERT-shaped config (BERT's, RoBERTa's) whose float32 weights alone would not fit in this machine's memory.</summary>
+    internal static void RequireFitsInMemory(BertConfig config, string source) =>
+        ConfigAgainstWeights.RequireFitsInMemory(config.ParameterCount, source,
+            $"hidden_size {config.HiddenSize}, num_hidden_layers {config.NumHiddenLayers}, intermediate_size {config.IntermediateSize}, vocab_size {config.VocabSize}");
 
     /// <summary>Loads the bare encoder (HF <c>BertModel</c>) from any BERT checkpoint; heads in the file are skipped.</summary>
     /// <exception cref="CheckpointFormatException">A file is missing or malformed, or config.json disagrees with the weights' shapes
@@ -166,46 +178,14 @@ public static class BertCheckpoint
     /// <param name="directory">The checkpoint directory.</param>
     /// <param name="encoderPrefixed">True when the model keeps its encoder under <c>bert.</c> (task models), false for a bare <see cref="BertModel"/>.</param>
     /// <param name="mayStayFresh">Model keys allowed to be absent from the checkpoint.</param>
-    internal static StateDictLoadReport LoadWeights(nn.Module model, string directory, bool encoderPrefixed, Func<string, bool> mayStayFresh)
-    {
-        var raw = CheckpointLoader.LoadStateDict(directory);
-        try { return LoadWeights(model, raw, directory, encoderPrefixed, mayStayFresh); }
-        finally { DisposeAll(raw); }
-    }
+    internal static StateDictLoadReport LoadWeights(nn.Module model, string directory, bool encoderPrefixed, Func<string, bool> mayStayFresh) =>
+        FamilyWeights.Load(model, directory, Keys, encoderPrefixed, mayStayFresh);
 
     private static StateDictLoadReport LoadWeights(nn.Module model, IReadOnlyDictionary<string, Tensor> raw, string directory,
-        bool encoderPrefixed, Func<string, bool> mayStayFresh)
-    {
-        var renamed = new Dictionary<string, Tensor>();
-        foreach (var (key, tensor) in raw)
-        {
-            var name = ToModelKey(key, encoderPrefixed);
-            if (!renamed.TryAdd(name, tensor))
-                throw new InvalidOperationException($"Checkpoint '{directory}' holds '{name}' twice (as '{key}' and another spelling).");
-        }
-        var hasPooler = model.state_dict().Keys.Any(k => k.Contains("pooler.", StringComparison.Ordinal));
-        return StateDictLoader.Load(model, renamed, mayStayFresh, k => IsSkippable(k, hasPooler), directory);
-    }
+        bool encoderPrefixed, Func<string, bool> mayStayFresh) => FamilyWeights.Load(model, raw, directory, Keys, encoderPrefixed, mayStayFresh);
 
     private static void DisposeAll(Dictionary<string, Tensor> tensors)
     {
         foreach (var t in tensors.Values) t.Dispose();
     }
-
-    // HF's legacy TF-converted checkpoints name LayerNorm parameters gamma/beta; a bare BertModel saves without "bert.".
-    internal static string ToModelKey(string key, bool encoderPrefixed)
-    {
-        if (key.EndsWith(".gamma", StringComparison.Ordinal)) key = key[..^6] + ".weight";
-        else if (key.EndsWith(".beta", StringComparison.Ordinal)) key = key[..^5] + ".bias";
-        bool prefixed = key.StartsWith("bert.", StringComparison.Ordinal);
-        if (encoderPrefixed && !prefixed && EncoderRoots.Any(r => key.StartsWith(r, StringComparison.Ordinal))) return "bert." + key;
-        if (!encoderPrefixed && prefixed) return key["bert.".Length..];
-        return key;
-    }
-
-    // Tensors a checkpoint may carry that this model legitimately has no use for.
-    private static bool IsSkippable(string key, bool modelHasPooler) =>
-        HeadRoots.Any(r => key.StartsWith(r, StringComparison.Ordinal))                // heads the caller did not ask for; tied decoder copies
-        || key.EndsWith("position_ids", StringComparison.Ordinal)                       // a buffer older HF versions saved
-        || (!modelHasPooler && key.Contains("pooler.", StringComparison.Ordinal));      // e.g. a QA or MLM model built without pooler
 }

@@ -10,9 +10,9 @@ namespace MLNet.Transformers.Models.DistilBert;
 /// </summary>
 public static class DistilBertCheckpoint
 {
-    private const string Prefix = "distilbert.";
-    private static readonly string[] EncoderRoots = ["embeddings.", "transformer."];
-    private static readonly string[] HeadRoots = ["pre_classifier.", "classifier.", "qa_outputs.", "vocab_transform.", "vocab_layer_norm.", "vocab_projector."];
+    /// <summary>DistilBERT's key layout: <c>distilbert.</c> inside task models; its heads (the masked-LM's <c>vocab_*</c> included).</summary>
+    internal static EncoderKeyMap Keys { get; } = new("distilbert.", ["embeddings.", "transformer."],
+        ["pre_classifier.", "classifier.", "qa_outputs.", "vocab_transform.", "vocab_layer_norm.", "vocab_projector."]);
 
     /// <summary>Reads and validates config.json.</summary>
     public static DistilBertConfig ReadConfig(string directory)
@@ -32,7 +32,7 @@ public static class DistilBertCheckpoint
         long parameters = (v + config.MaxPositionEmbeddings + 2) * d + config.NLayers * (4 * d * d + 2 * d * h + h + 9 * d) + v * d;
         ConfigAgainstWeights.RequireFitsInMemory(parameters, Path.Combine(directory, "config.json"),
             $"vocab_size {v}, dim {d}, n_layers {config.NLayers}, hidden_dim {h}");
-        var weights = new ConfigAgainstWeights(directory, k => k.StartsWith(Prefix, StringComparison.Ordinal) ? k[Prefix.Length..] : k);
+        var weights = FamilyWeights.Headers(directory, Keys);
         weights.Dim("embeddings.word_embeddings.weight", 0, v, "vocab_size");
         weights.Dim("embeddings.word_embeddings.weight", 1, d, "dim");
         weights.Dim("embeddings.position_embeddings.weight", 0, config.MaxPositionEmbeddings, "max_position_embeddings");
@@ -44,9 +44,9 @@ public static class DistilBertCheckpoint
     /// <summary>Loads the bare encoder (HF <c>DistilBertModel</c>); heads in the file are skipped.</summary>
     public static DistilBertModel LoadEncoder(string directory)
     {
-        var model = new DistilBertModel(ReadConfigMatchingWeights(directory));
-        try { Load(model, directory, prefixed: false, fresh: _ => false); return model; }
-        catch { model.DisposeWithWeights(); throw; }
+        var config = ReadConfigMatchingWeights(directory);
+        return ModuleDisposal.Build(() => new DistilBertModel(config),
+            model => FamilyWeights.Load(model, directory, Keys, modelIsPrefixed: false, mayStayFresh: _ => false));
     }
 
     /// <summary>Loads <see cref="DistilBertForSequenceClassification"/>; pre_classifier/classifier start fresh when absent, unless <paramref name="requireHead"/>.</summary>
@@ -54,7 +54,7 @@ public static class DistilBertCheckpoint
     {
         var config = ReadConfigMatchingWeights(directory);
         if (classifierDropout is double p) config = config with { SeqClassifDropout = p };
-        return LoadTask(new DistilBertForSequenceClassification(config, numLabels), config, directory, ["pre_classifier.", "classifier."], requireHead);
+        return LoadTask(() => new DistilBertForSequenceClassification(config, numLabels), config, directory, ["pre_classifier.", "classifier."], requireHead);
     }
 
     /// <summary>Loads <see cref="DistilBertForTokenClassification"/>; the classifier starts fresh when absent, unless <paramref name="requireHead"/>.</summary>
@@ -62,21 +62,21 @@ public static class DistilBertCheckpoint
     {
         var config = ReadConfigMatchingWeights(directory);
         if (classifierDropout is double p) config = config with { Dropout = p };
-        return LoadTask(new DistilBertForTokenClassification(config, numLabels), config, directory, ["classifier."], requireHead);
+        return LoadTask(() => new DistilBertForTokenClassification(config, numLabels), config, directory, ["classifier."], requireHead);
     }
 
     /// <summary>Loads <see cref="DistilBertForQuestionAnswering"/>; qa_outputs starts fresh when absent, unless <paramref name="requireHead"/>.</summary>
     public static DistilBertForQuestionAnswering LoadForQuestionAnswering(string directory, bool requireHead = false)
     {
         var config = ReadConfigMatchingWeights(directory);
-        return LoadTask(new DistilBertForQuestionAnswering(config), config, directory, ["qa_outputs."], requireHead);
+        return LoadTask(() => new DistilBertForQuestionAnswering(config), config, directory, ["qa_outputs."], requireHead);
     }
 
     /// <summary>Loads <see cref="DistilBertForMaskedLM"/>; the MLM head must be stored unless <paramref name="allowFreshHead"/>.</summary>
     public static DistilBertForMaskedLM LoadForMaskedLM(string directory, bool allowFreshHead = false)
     {
         var config = ReadConfigMatchingWeights(directory);
-        return LoadTask(new DistilBertForMaskedLM(config), config, directory, ["vocab_transform.", "vocab_layer_norm.", "vocab_projector."], !allowFreshHead);
+        return LoadTask(() => new DistilBertForMaskedLM(config), config, directory, ["vocab_transform.", "vocab_layer_norm.", "vocab_projector."], !allowFreshHead);
     }
 
     /// <summary><paramref name="config"/> with a classifier's labels, as HF writes them.</summary>
@@ -95,20 +95,13 @@ public static class DistilBertCheckpoint
     }
 
     // HF's DistilBertPreTrainedModel._init_weights is BERT's rule (normal(0, initializer_range), zero biases, unit LayerNorms).
-    private static T LoadTask<T>(T model, DistilBertConfig config, string directory, string[] headRoots, bool requireHead) where T : nn.Module
+    private static T LoadTask<T>(Func<T> create, DistilBertConfig config, string directory, string[] headRoots, bool requireHead) where T : nn.Module
     {
-        try
+        bool headFresh = !requireHead && !CheckpointShapes.Read(directory).Keys.Any(k => EncoderKeyMap.Under(k, headRoots));
+        return ModuleDisposal.Build(create, model =>
         {
             BertInitializer.Initialize(model, new BertConfig { InitializerRange = config.InitializerRange, PadTokenId = config.PadTokenId });
-            bool IsHead(string k) => headRoots.Any(r => k.StartsWith(r, StringComparison.Ordinal));
-            bool headFresh = !requireHead && !CheckpointShapes.Read(directory).Keys.Any(IsHead);
-            Load(model, directory, prefixed: true, fresh: k => headFresh && IsHead(k));
-            return model;
-        }
-        catch { model.DisposeWithWeights(); throw; }
+            FamilyWeights.Load(model, directory, Keys, modelIsPrefixed: true, mayStayFresh: k => headFresh && EncoderKeyMap.Under(k, headRoots));
+        });
     }
-
-    private static void Load(nn.Module model, string directory, bool prefixed, Func<string, bool> fresh) =>
-        FamilyWeights.Load(model, directory, Prefix, EncoderRoots, prefixed, fresh,
-            k => HeadRoots.Any(r => k.StartsWith(r, StringComparison.Ordinal)));
 }

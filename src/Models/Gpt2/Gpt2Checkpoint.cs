@@ -32,13 +32,7 @@ public static class Gpt2Checkpoint
         var raw = CheckpointLoader.LoadStateDict(directory);
         try
         {
-            var renamed = new Dictionary<string, Tensor>();
-            foreach (var (key, tensor) in raw)
-            {
-                var name = ToModelKey(key);
-                if (!renamed.TryAdd(name, tensor))
-                    throw new InvalidOperationException($"Checkpoint '{directory}' holds '{name}' twice (as '{key}' and another spelling).");
-            }
+            var renamed = CheckpointKeys.Rename(raw, ToModelKey, directory);
             // ModuleDisposal.Build disposes the model with its weights if they do not load.
             return ModuleDisposal.Build(() => new Gpt2LMHeadModel(config),
                 model => StateDictLoader.Load(model, renamed, mayStayFresh: _ => false, mayBeIgnored: k => IsIgnorable(k, config), directory));

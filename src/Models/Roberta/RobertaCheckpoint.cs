@@ -12,9 +12,8 @@ namespace MLNet.Transformers.Models.Roberta;
 /// </summary>
 public static class RobertaCheckpoint
 {
-    private const string Prefix = "roberta.";
-    private static readonly string[] EncoderRoots = ["embeddings.", "encoder.", "pooler."];
-    private static readonly string[] HeadRoots = ["classifier.", "qa_outputs.", "lm_head."];
+    /// <summary>RoBERTa's key layout: <c>roberta.</c> inside task models; <c>classifier.</c>, <c>qa_outputs.</c>, <c>lm_head.</c> heads.</summary>
+    internal static EncoderKeyMap Keys { get; } = new("roberta.", ["embeddings.", "encoder.", "pooler."], ["classifier.", "qa_outputs.", "lm_head."]);
 
     /// <summary>Reads and validates config.json (model_type must be "roberta").</summary>
     public static BertConfig ReadConfig(string directory)
@@ -34,9 +33,8 @@ public static class RobertaCheckpoint
     private static BertConfig ReadConfigMatchingWeights(string directory)
     {
         var config = ReadConfig(directory);
-        ConfigAgainstWeights.RequireFitsInMemory(config.ParameterCount, Path.Combine(directory, "config.json"),
-            $"vocab_size {config.VocabSize}, hidden_size {config.HiddenSize}, num_hidden_layers {config.NumHiddenLayers}, intermediate_size {config.IntermediateSize}");
-        var weights = new ConfigAgainstWeights(directory, k => k.StartsWith(Prefix, StringComparison.Ordinal) ? k[Prefix.Length..] : k);
+        BertCheckpoint.RequireFitsInMemory(config, Path.Combine(directory, "config.json"));
+        var weights = FamilyWeights.Headers(directory, Keys);
         weights.Dim("embeddings.word_embeddings.weight", 0, config.VocabSize, "vocab_size");
         weights.Dim("embeddings.word_embeddings.weight", 1, config.HiddenSize, "hidden_size");
         weights.Dim("embeddings.position_embeddings.weight", 0, config.MaxPositionEmbeddings, "max_position_embeddings");
@@ -56,9 +54,8 @@ public static class RobertaCheckpoint
         if (withPooler && !FamilyWeights.Has(directory, "roberta.pooler.dense.weight") && !FamilyWeights.Has(directory, "pooler.dense.weight"))
             throw new InvalidOperationException($"Checkpoint '{directory}' (model_type 'roberta') has no pooler weights (roberta.pooler.*): " +
                 "RoBERTa task checkpoints are usually saved without one. Use Cls or Mean pooling.");
-        var model = new RobertaModel(config, withPooler);
-        try { Load(model, directory, prefixed: false, fresh: _ => false); return model; }
-        catch { model.DisposeWithWeights(); throw; }
+        return ModuleDisposal.Build(() => new RobertaModel(config, withPooler),
+            model => FamilyWeights.Load(model, directory, Keys, modelIsPrefixed: false, mayStayFresh: _ => false));
     }
 
     /// <summary>Loads <see cref="RobertaForSequenceClassification"/>; the head starts fresh when the checkpoint has none, unless <paramref name="requireHead"/>.</summary>
@@ -66,7 +63,7 @@ public static class RobertaCheckpoint
     {
         var config = ReadConfigMatchingWeights(directory);
         if (classifierDropout is not null) config = config with { ClassifierDropout = classifierDropout };
-        return LoadTask(new RobertaForSequenceClassification(config, numLabels), config, directory, "classifier.", requireHead);
+        return LoadTask(() => new RobertaForSequenceClassification(config, numLabels), config, directory, "classifier.", requireHead);
     }
 
     /// <summary>Loads <see cref="RobertaForTokenClassification"/>; the head starts fresh when the checkpoint has none, unless <paramref name="requireHead"/>.</summary>
@@ -74,21 +71,21 @@ public static class RobertaCheckpoint
     {
         var config = ReadConfigMatchingWeights(directory);
         if (classifierDropout is not null) config = config with { ClassifierDropout = classifierDropout };
-        return LoadTask(new RobertaForTokenClassification(config, numLabels), config, directory, "classifier.", requireHead);
+        return LoadTask(() => new RobertaForTokenClassification(config, numLabels), config, directory, "classifier.", requireHead);
     }
 
     /// <summary>Loads <see cref="RobertaForQuestionAnswering"/>; the span head starts fresh when the checkpoint has none, unless <paramref name="requireHead"/>.</summary>
     public static RobertaForQuestionAnswering LoadForQuestionAnswering(string directory, bool requireHead = false)
     {
         var config = ReadConfigMatchingWeights(directory);
-        return LoadTask(new RobertaForQuestionAnswering(config), config, directory, "qa_outputs.", requireHead);
+        return LoadTask(() => new RobertaForQuestionAnswering(config), config, directory, "qa_outputs.", requireHead);
     }
 
     /// <summary>Loads <see cref="RobertaForMaskedLM"/>; the LM head must be in the checkpoint unless <paramref name="allowFreshHead"/>.</summary>
     public static RobertaForMaskedLM LoadForMaskedLM(string directory, bool allowFreshHead = false)
     {
         var config = ReadConfigMatchingWeights(directory);
-        return LoadTask(new RobertaForMaskedLM(config), config, directory, "lm_head.", requireHead: !allowFreshHead);
+        return LoadTask(() => new RobertaForMaskedLM(config), config, directory, "lm_head.", requireHead: !allowFreshHead);
     }
 
     /// <summary>Saves <paramref name="model"/> as HF does: config.json with <paramref name="architecture"/>, and model.safetensors (no tied decoder copy).</summary>
@@ -99,23 +96,14 @@ public static class RobertaCheckpoint
         CheckpointLoader.SaveStateDict(directory, model.state_dict());
     }
 
-    private static T LoadTask<T>(T model, BertConfig config, string directory, string headRoot, bool requireHead) where T : nn.Module
+    // HF's RobertaPreTrainedModel._init_weights is BERT's rule; a head the checkpoint lacks stays at it unless requireHead.
+    private static T LoadTask<T>(Func<T> create, BertConfig config, string directory, string headRoot, bool requireHead) where T : nn.Module
     {
-        try
+        bool headFresh = !requireHead && !CheckpointShapes.Read(directory).Keys.Any(k => k.StartsWith(headRoot, StringComparison.Ordinal));
+        return ModuleDisposal.Build(create, model =>
         {
             BertInitializer.Initialize(model, config);
-            bool headFresh = !requireHead && !CheckpointShapes.Read(directory).Keys.Any(k => k.StartsWith(headRoot, StringComparison.Ordinal));
-            Load(model, directory, prefixed: true, fresh: k => headFresh && k.StartsWith(headRoot, StringComparison.Ordinal));
-            return model;
-        }
-        catch { model.DisposeWithWeights(); throw; }
-    }
-
-    private static void Load(nn.Module model, string directory, bool prefixed, Func<string, bool> fresh)
-    {
-        bool modelHasPooler = model.state_dict().Keys.Any(k => k.Contains("pooler.", StringComparison.Ordinal));
-        FamilyWeights.Load(model, directory, Prefix, EncoderRoots, prefixed, fresh,
-            k => HeadRoots.Any(r => k.StartsWith(r, StringComparison.Ordinal))            // heads not asked for; lm_head.decoder.* tied copies
-                 || (!modelHasPooler && k.Contains("pooler.", StringComparison.Ordinal)));
+            FamilyWeights.Load(model, directory, Keys, modelIsPrefixed: true, mayStayFresh: k => headFresh && k.StartsWith(headRoot, StringComparison.Ordinal));
+        });
     }
 }

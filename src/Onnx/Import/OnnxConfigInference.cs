@@ -1,6 +1,4 @@
 using MLNet.Transformers.Checkpoints;
-using MLNet.Transformers.Models.Bert;
-using MLNet.Transformers.Models.DistilBert;
 
 namespace MLNet.Transformers.Onnx.Import;
 
@@ -17,34 +15,13 @@ internal static class OnnxConfigInference
     public static object WriteConfig(OnnxImportFamily family, IReadOnlyDictionary<string, ImportedWeight> weights, OnnxGraphView graph, string directory)
     {
         var words = weights["embeddings.word_embeddings.weight"].Shape;
-        int vocab = (int)words[0], hidden = (int)words[1];
-        int positions = (int)weights["embeddings.position_embeddings.weight"].Shape[0];
-        int layers = family.CountLayers(weights.Keys);
-        int intermediate = (int)weights[$"{family.LayerStack}.0.{family.LayerKeys.FeedForwardIn}.weight"].Shape[0];
-        int heads = Heads(graph, hidden);
-        double eps = LayerNormEpsilon(graph);
-        string activation = Activation(graph);
-        string path = Path.Combine(directory, "config.json");
-        if (family == OnnxImportFamily.DistilBert)
-        {
-            var d = new DistilBertConfig
-            {
-                Architectures = ["DistilBertModel"], VocabSize = vocab, MaxPositionEmbeddings = positions, NLayers = layers, NHeads = heads,
-                Dim = hidden, HiddenDim = intermediate, Activation = activation,
-            };
-            ConfigFile.Save(path, d);
-            return d;
-        }
-        var c = new BertConfig
-        {
-            ModelType = family.ModelType, Architectures = [family == OnnxImportFamily.Roberta ? "RobertaModel" : "BertModel"],
-            VocabSize = vocab, HiddenSize = hidden, NumHiddenLayers = layers, NumAttentionHeads = heads, IntermediateSize = intermediate,
-            HiddenAct = activation, MaxPositionEmbeddings = positions, LayerNormEps = eps,
-            TypeVocabSize = (int)weights["embeddings.token_type_embeddings.weight"].Shape[0],
-            PadTokenId = family == OnnxImportFamily.Roberta ? (int)RobertaPaddingIndex(graph) : 0,
-        };
-        ConfigFile.Save(path, c);
-        return c;
+        int hidden = (int)words[1];
+        var shape = new ImportedEncoderShape((int)words[0], hidden, (int)weights["embeddings.position_embeddings.weight"].Shape[0],
+            family.CountLayers(weights.Keys), (int)weights[$"{family.LayerStack}.0.{family.LayerKeys.FeedForwardIn}.weight"].Shape[0],
+            Heads(graph, hidden), LayerNormEpsilon(graph), Activation(graph));
+        var config = family.CreateConfig(shape, weights, graph);
+        ConfigFile.Save(Path.Combine(directory, "config.json"), config);
+        return config;
     }
 
     // view(B, T, heads, head_size) before the attention transposes: the last two shape entries are constants with product H.
@@ -80,7 +57,8 @@ internal static class OnnxConfigInference
         : graph.Has("Relu") ? "relu"
         : throw new CheckpointFormatException(graph.File.Path, "cannot tell the feed-forward activation: the graph has no Erf or Gelu (exact GELU) and no Relu node");
 
-    private static long RobertaPaddingIndex(OnnxGraphView graph)
+    /// <summary>RoBERTa's padding index: the constant its positions are compared with (<c>Equal(input_ids, pad)</c>), else 1.</summary>
+    public static long RobertaPaddingIndex(OnnxGraphView graph)
     {
         foreach (var equal in graph.Nodes.Where(n => n.OpType == "Equal" && n.Input.Contains("input_ids")))
             foreach (var input in equal.Input)

@@ -2,28 +2,41 @@ using MLNet.Transformers.Checkpoints;
 
 namespace MLNet.Transformers.Onnx.Import;
 
+/// <summary>The sizes every imported encoder's config is made of, read off the weights and graph by <see cref="OnnxConfigInference"/>.</summary>
+internal sealed record ImportedEncoderShape(int VocabSize, int HiddenSize, int MaxPositions, int Layers, int IntermediateSize, int Heads,
+    double LayerNormEps, string Activation);
+
 /// <summary>
 /// An encoder family as the importer sees it: the key of its layer list, the keys inside a layer (the exporter's
-/// <see cref="OnnxLayerKeys"/>), whether it has token types and a pooler. The family is chosen from the placed weights and the
-/// graph — DistilBERT by <c>transformer.layer.*</c> keys; RoBERTa by its position ids counted from the padding index
-/// (a <c>CumSum</c>, HF's <c>create_position_ids_from_input_ids</c>); otherwise BERT — and every weight is checked against the
-/// family's key set, so a graph of another architecture is refused naming the first weight that does not belong.
+/// <see cref="OnnxLayerKeys"/>), whether it has token types and a pooler, how it is recognised, and how its config.json is
+/// written. Each family's instance lives in its folder (<c>EncoderFamily.OnnxImport</c>); <see cref="Detect"/> asks every
+/// registered family in turn, and every weight is then checked against the family's key set, so a graph of another
+/// architecture is refused naming the first weight that does not belong.
 /// </summary>
-internal sealed record OnnxImportFamily(string ModelType, string LayerStack, OnnxLayerKeys LayerKeys, bool TokenTypes, bool MayHavePooler)
+/// <param name="ModelType">config.json's model_type.</param>
+/// <param name="LayerStack">Key of the layer list ("encoder.layer").</param>
+/// <param name="LayerKeys">Keys inside one layer.</param>
+/// <param name="TokenTypes">Whether token-type embeddings exist.</param>
+/// <param name="MayHavePooler">Whether a pooler may be present.</param>
+/// <param name="Recognises">Whether placed weight keys and the graph are this family's (families' predicates must exclude each other).</param>
+/// <param name="CreateConfig">The family's config record for an imported shape (its own fields read from the weights and graph).</param>
+internal sealed record OnnxImportFamily(string ModelType, string LayerStack, OnnxLayerKeys LayerKeys, bool TokenTypes, bool MayHavePooler,
+    Func<IReadOnlyCollection<string>, OnnxGraphView, bool> Recognises,
+    Func<ImportedEncoderShape, IReadOnlyDictionary<string, ImportedWeight>, OnnxGraphView, object> CreateConfig)
 {
-    public static OnnxImportFamily Bert { get; } = new("bert", "encoder.layer", OnnxLayerKeys.Bert, TokenTypes: true, MayHavePooler: true);
-    public static OnnxImportFamily Roberta { get; } = new("roberta", "encoder.layer", OnnxLayerKeys.Bert, TokenTypes: true, MayHavePooler: true);
-    public static OnnxImportFamily DistilBert { get; } = new("distilbert", "transformer.layer", OnnxLayerKeys.DistilBert, TokenTypes: false, MayHavePooler: false);
-
     /// <summary>The family of the placed <paramref name="weights"/>, or an error naming the first weight no family has.</summary>
     public static OnnxImportFamily Detect(IReadOnlyDictionary<string, ImportedWeight> weights, OnnxGraphView graph)
     {
-        if (weights.Keys.Any(k => k.StartsWith("transformer.layer.", StringComparison.Ordinal))) return DistilBert;
-        if (weights.Keys.Any(k => k.StartsWith("encoder.layer.", StringComparison.Ordinal))) return graph.Has("CumSum") ? Roberta : Bert;
+        var keys = weights.Keys.ToList();
+        if (Models.EncoderFamilies.All.Select(f => f.OnnxImport).FirstOrDefault(f => f.Recognises(keys, graph)) is { } family) return family;
         string first = weights.Keys.FirstOrDefault() ?? graph.File.Graph.Initializer.FirstOrDefault()?.Name ?? "(none)";
-        throw new CheckpointFormatException(graph.File.Path, $"initializer '{first}' is not a weight of a BERT, RoBERTa or DistilBERT encoder " +
-            "(no encoder.layer.* or transformer.layer.* weights were found); only those encoder families can be imported");
+        var layerStacks = Models.EncoderFamilies.All.Select(f => f.OnnxImport.LayerStack + ".*").Distinct();
+        throw new CheckpointFormatException(graph.File.Path, $"initializer '{first}' is not a weight of a {string.Join(", ", Models.EncoderFamilies.ModelTypes)} encoder " +
+            $"(no {string.Join(" or ", layerStacks)} weights were found); only those encoder families can be imported");
     }
+
+    /// <summary>Whether any key lies under <paramref name="layerStack"/> (e.g. "encoder.layer").</summary>
+    public static bool HasLayers(IEnumerable<string> keys, string layerStack) => keys.Any(k => k.StartsWith(layerStack + ".", StringComparison.Ordinal));
 
     /// <summary>Number of layers: the distinct indices under <see cref="LayerStack"/>.</summary>
     public int CountLayers(IEnumerable<string> keys) => keys
