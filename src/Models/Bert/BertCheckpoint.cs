@@ -121,15 +121,17 @@ public static class BertCheckpoint
     }
 
     /// <summary>
-    /// Loads <see cref="BertForTokenClassification"/> (no pooler: a checkpoint's pooler is ignored). The classifier starts
-    /// fresh when the checkpoint has none, unless <paramref name="requireHead"/>.
+    /// Loads HF's <c>BertForTokenClassification</c> (an <see cref="EncoderForTokenClassification"/> over BERT; no pooler: a
+    /// checkpoint's pooler is ignored). The classifier starts fresh when the checkpoint has none, unless <paramref name="requireHead"/>.
     /// </summary>
-    public static BertForTokenClassification LoadForTokenClassification(string directory, int numLabels, bool requireHead = false,
+    public static EncoderForTokenClassification LoadForTokenClassification(string directory, int numLabels, bool requireHead = false,
         double? classifierDropout = null)
     {
         var config = ReadConfigMatchingWeights(directory);
         if (classifierDropout is not null) config = config with { ClassifierDropout = classifierDropout };
-        return ModuleDisposal.Build(() => new BertForTokenClassification(config, numLabels), model =>
+        return ModuleDisposal.Build(() => new EncoderForTokenClassification(new BertModel(config, addPoolingLayer: false), "bert",
+            config.ClassifierDropout ?? config.HiddenDropoutProb, numLabels,
+            (model, dir, labels) => Save(model, WithLabels(config, labels), dir, "BertForTokenClassification")), model =>
         {
             BertInitializer.Initialize(model, config);
             LoadWeights(model, directory, encoderPrefixed: true, mayStayFresh: k => !requireHead && k.StartsWith("classifier.", StringComparison.Ordinal));

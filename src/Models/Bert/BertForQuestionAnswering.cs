@@ -1,4 +1,3 @@
-using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace MLNet.Transformers.Models.Bert;
@@ -7,37 +6,17 @@ namespace MLNet.Transformers.Models.Bert;
 public sealed record SpanLogits(Tensor Start, Tensor End);
 
 /// <summary>
-/// BERT with the extractive-QA head: one linear layer giving each token a start and an end score
-/// (HF <c>BertForQuestionAnswering</c>: keys <c>bert.…</c> without a pooler, <c>qa_outputs.…</c>).
+/// BERT with the extractive-QA head (HF <c>BertForQuestionAnswering</c>: keys <c>bert.…</c> without a pooler,
+/// <c>qa_outputs.…</c>): the generic <see cref="EncoderForQuestionAnswering"/> over a <see cref="BertModel"/>, kept as a
+/// named class so a model can be built from a <see cref="BertConfig"/> alone (as HF's class is).
 /// </summary>
-public sealed class BertForQuestionAnswering : QuestionAnsweringModel
+public sealed class BertForQuestionAnswering : EncoderForQuestionAnswering
 {
-    private readonly BertModel bert;
-    private readonly Linear qa_outputs;
-
     /// <summary>Creates the model.</summary>
-    public BertForQuestionAnswering(BertConfig config) : base(nameof(BertForQuestionAnswering))
-    {
-        bert = new BertModel(config, addPoolingLayer: false);
-        qa_outputs = nn.Linear(config.HiddenSize, 2);
-        RegisterComponents();
-    }
+    public BertForQuestionAnswering(BertConfig config) : base(nameof(BertForQuestionAnswering), new BertModel(config, addPoolingLayer: false),
+        "bert", dropoutProbability: null, (model, directory) => BertCheckpoint.Save(model, config, directory, nameof(BertForQuestionAnswering)))
+    { }
 
     /// <summary>The encoder.</summary>
-    public BertModel Bert => bert;
-
-    /// <inheritdoc/>
-    public override int MaxPositions => bert.Config.MaxPositionEmbeddings;
-
-    /// <summary>HF <c>BertForQuestionAnswering</c> layout: keys <c>bert.…</c> (no pooler) and <c>qa_outputs.…</c>.</summary>
-    public override void SaveCheckpoint(string directory) => BertCheckpoint.Save(this, bert.Config, directory, nameof(BertForQuestionAnswering));
-
-    /// <summary>(B, T) ids, segment ids and mask → start and end logits (B, T).</summary>
-    public override SpanLogits forward(Tensor inputIds, Tensor tokenTypeIds, Tensor attentionMask)
-    {
-        using var scope = NewDisposeScope();
-        var logits = qa_outputs.call(bert.forward(inputIds, tokenTypeIds, attentionMask).LastHiddenState); // (B, T, 2)
-        var parts = logits.split(1, dim: -1);
-        return new SpanLogits(parts[0].squeeze(-1).MoveToOuterDisposeScope(), parts[1].squeeze(-1).MoveToOuterDisposeScope());
-    }
+    public BertModel Bert => (BertModel)Encoder;
 }

@@ -57,19 +57,22 @@ public static class DistilBertCheckpoint
         return LoadTask(() => new DistilBertForSequenceClassification(config, numLabels), config, directory, ["pre_classifier.", "classifier."], requireHead);
     }
 
-    /// <summary>Loads <see cref="DistilBertForTokenClassification"/>; the classifier starts fresh when absent, unless <paramref name="requireHead"/>.</summary>
-    public static DistilBertForTokenClassification LoadForTokenClassification(string directory, int numLabels, bool requireHead = false, double? classifierDropout = null)
+    /// <summary>Loads HF's <c>DistilBertForTokenClassification</c> (an <see cref="EncoderForTokenClassification"/> over DistilBERT); the classifier starts fresh when absent, unless <paramref name="requireHead"/>.</summary>
+    public static EncoderForTokenClassification LoadForTokenClassification(string directory, int numLabels, bool requireHead = false, double? classifierDropout = null)
     {
         var config = ReadConfigMatchingWeights(directory);
         if (classifierDropout is double p) config = config with { Dropout = p };
-        return LoadTask(() => new DistilBertForTokenClassification(config, numLabels), config, directory, ["classifier."], requireHead);
+        return LoadTask(() => new EncoderForTokenClassification(new DistilBertModel(config), "distilbert", config.Dropout, numLabels,
+            (model, dir, labels) => Save(model, WithLabels(config, labels), dir, "DistilBertForTokenClassification")),
+            config, directory, ["classifier."], requireHead);
     }
 
-    /// <summary>Loads <see cref="DistilBertForQuestionAnswering"/>; qa_outputs starts fresh when absent, unless <paramref name="requireHead"/>.</summary>
-    public static DistilBertForQuestionAnswering LoadForQuestionAnswering(string directory, bool requireHead = false)
+    /// <summary>Loads HF's <c>DistilBertForQuestionAnswering</c> (an <see cref="EncoderForQuestionAnswering"/> over DistilBERT, dropout <c>qa_dropout</c>); qa_outputs starts fresh when absent, unless <paramref name="requireHead"/>.</summary>
+    public static EncoderForQuestionAnswering LoadForQuestionAnswering(string directory, bool requireHead = false)
     {
         var config = ReadConfigMatchingWeights(directory);
-        return LoadTask(() => new DistilBertForQuestionAnswering(config), config, directory, ["qa_outputs."], requireHead);
+        return LoadTask(() => new EncoderForQuestionAnswering(new DistilBertModel(config), "distilbert", config.QaDropout,
+            (model, dir) => Save(model, config, dir, "DistilBertForQuestionAnswering")), config, directory, ["qa_outputs."], requireHead);
     }
 
     /// <summary>Loads <see cref="DistilBertForMaskedLM"/>; the MLM head must be stored unless <paramref name="allowFreshHead"/>.</summary>

@@ -66,19 +66,23 @@ public static class RobertaCheckpoint
         return LoadTask(() => new RobertaForSequenceClassification(config, numLabels), config, directory, "classifier.", requireHead);
     }
 
-    /// <summary>Loads <see cref="RobertaForTokenClassification"/>; the head starts fresh when the checkpoint has none, unless <paramref name="requireHead"/>.</summary>
-    public static RobertaForTokenClassification LoadForTokenClassification(string directory, int numLabels, bool requireHead = false, double? classifierDropout = null)
+    /// <summary>Loads HF's <c>RobertaForTokenClassification</c> (an <see cref="EncoderForTokenClassification"/> over RoBERTa); the head starts fresh when the checkpoint has none, unless <paramref name="requireHead"/>.</summary>
+    public static EncoderForTokenClassification LoadForTokenClassification(string directory, int numLabels, bool requireHead = false, double? classifierDropout = null)
     {
         var config = ReadConfigMatchingWeights(directory);
         if (classifierDropout is not null) config = config with { ClassifierDropout = classifierDropout };
-        return LoadTask(() => new RobertaForTokenClassification(config, numLabels), config, directory, "classifier.", requireHead);
+        return LoadTask(() => new EncoderForTokenClassification(new RobertaModel(config, addPoolingLayer: false), "roberta",
+            config.ClassifierDropout ?? config.HiddenDropoutProb, numLabels,
+            (model, dir, labels) => Save(model, BertCheckpoint.WithLabels(config, labels), dir, "RobertaForTokenClassification")),
+            config, directory, "classifier.", requireHead);
     }
 
-    /// <summary>Loads <see cref="RobertaForQuestionAnswering"/>; the span head starts fresh when the checkpoint has none, unless <paramref name="requireHead"/>.</summary>
-    public static RobertaForQuestionAnswering LoadForQuestionAnswering(string directory, bool requireHead = false)
+    /// <summary>Loads HF's <c>RobertaForQuestionAnswering</c> (an <see cref="EncoderForQuestionAnswering"/> over RoBERTa); the span head starts fresh when the checkpoint has none, unless <paramref name="requireHead"/>.</summary>
+    public static EncoderForQuestionAnswering LoadForQuestionAnswering(string directory, bool requireHead = false)
     {
         var config = ReadConfigMatchingWeights(directory);
-        return LoadTask(() => new RobertaForQuestionAnswering(config), config, directory, "qa_outputs.", requireHead);
+        return LoadTask(() => new EncoderForQuestionAnswering(new RobertaModel(config, addPoolingLayer: false), "roberta", dropoutProbability: null,
+            (model, dir) => Save(model, config, dir, "RobertaForQuestionAnswering")), config, directory, "qa_outputs.", requireHead);
     }
 
     /// <summary>Loads <see cref="RobertaForMaskedLM"/>; the LM head must be in the checkpoint unless <paramref name="allowFreshHead"/>.</summary>
