@@ -187,7 +187,7 @@ public sealed class MaskedLanguageModelEstimator : IEstimator<FillMaskTransforme
         });
         model.to(device);
         var task = new MaskedLanguageModelTask(forward, trainInstances, validInstances, special, masker, continuation, options.BatchSize, device, seed);
-        LastTrainingResult = Trainer.Run(model, task, options.Training, options.MaxEpochs, seed, message => channel.Info(message));
+        LastTrainingResult = Trainer.Run(model, task, options.Training, options.MaxEpochs, seed, message => channel.Info(message), message => channel.Warning(message));
         LastValidationMetrics = task.LastValidationMetrics;
     }
 

@@ -107,7 +107,7 @@ public sealed class QuestionAnsweringEstimator : IEstimator<QuestionAnsweringTra
         if (training.Count == 0) throw new InvalidOperationException("The training data has no rows to train on.");
         model.to(device);
         var task = new QuestionAnsweringTask(model, training, validation, options.BatchSize, tokenizer.PadTokenId, device);
-        LastTrainingResult = Trainer.Run(model, task, options.Training, options.MaxEpochs, seed, message => channel.Info(message));
+        LastTrainingResult = Trainer.Run(model, task, options.Training, options.MaxEpochs, seed, message => channel.Info(message), message => channel.Warning(message));
         model.eval();
     }
 

@@ -48,14 +48,15 @@ public static class ScoringPrecision
             || moduleName.EndsWith("attention.out_lin", StringComparison.Ordinal) || moduleName.EndsWith("ffn.lin2", StringComparison.Ordinal));
 
     /// <summary>
-    /// Applies <paramref name="precision"/> to <paramref name="model"/> in place; Float32 leaves it unchanged.
+    /// Applies <paramref name="precision"/> to <paramref name="model"/> in place; Float32 leaves it unchanged and Auto becomes
+    /// what <see cref="HostPrecision.Resolve"/> picks for this host.
     /// <paramref name="keepsBf16Output"/> (by module name, default <see cref="FeedsBf16Work"/> or <see cref="FeedsResidualSum"/>)
     /// picks the linear layers whose output stays bf16.
     /// </summary>
     public static void Apply(nn.Module model, Precision precision, Func<string, bool>? keepsBf16Output = null)
     {
         ArgumentNullException.ThrowIfNull(model);
-        switch (precision)
+        switch (HostPrecision.Resolve(precision))
         {
             case Precision.Float32: return;
             case Precision.BFloat16:

@@ -20,11 +20,11 @@ namespace MLNet.Transformers.Transforms;
 /// <param name="BatchSize">Rows encoded per forward pass when transforming an <see cref="Microsoft.ML.IDataView"/>.</param>
 /// <param name="Device">TorchSharp device, e.g. "cpu" or "cuda:0".</param>
 /// <param name="Normalize">L2-normalise every vector (sentence-transformers' Normalize module); null = only when the folder's modules.json has a Normalize module.</param>
-/// <param name="Precision">Scoring arithmetic: fp32, or bf16 matmuls with fp32 LayerNorm/residuals/pooling (about 2× faster, ~5e-3 relative error).</param>
+/// <param name="Precision">Scoring arithmetic: Auto (default: bf16 where the CPU has AVX512-BF16/AMX, fp32 elsewhere, decided on the host that scores; see <see cref="Inference.HostPrecision"/>), Float32, or BFloat16 matmuls with fp32 LayerNorm/residuals/pooling (about 2× faster on those CPUs, ~5e-3 relative error). Saved as set; models saved before it existed load as Float32.</param>
 /// <param name="LengthBucketing">When scoring an IDataView, sort each window of several batches by token count so short rows are not padded to long ones; rows come back in their original order.</param>
 public sealed record TransformerEmbeddingSettings(string OutputColumnName, string InputColumnName, string? SecondInputColumnName,
     EmbeddingPooling Pooling, int MaxSequenceLength, int BatchSize, string Device = "cpu", bool? Normalize = null,
-    Precision Precision = Precision.Float32, bool LengthBucketing = true);
+    Precision Precision = Precision.Auto, bool LengthBucketing = true);
 
 /// <summary>
 /// Maps text (or a text pair) to a sentence vector with a frozen encoder (BERT, RoBERTa or DistilBERT, chosen by config.json's
@@ -196,6 +196,8 @@ public sealed class TransformerEmbeddingTransformer : BatchedTransformerBase, IL
     public static TransformerEmbeddingTransformer Load(IHostEnvironment env, TransformerPayloadReader payload)
     {
         var settings = payload.ReadSettings<TransformerEmbeddingSettings>(SettingsItem, Validate);
+        // Saved before Precision existed: it scored in fp32 (Auto, the default now, would change its numbers on bf16 hosts).
+        if (!payload.JsonHasProperty(SettingsItem, nameof(TransformerEmbeddingSettings.Precision))) settings = settings with { Precision = Precision.Float32 };
         using var checkpoint = payload.RestoreDirectory(CheckpointItem);
         return new TransformerEmbeddingTransformer(settings, checkpoint.Path);
     }
