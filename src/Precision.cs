@@ -24,4 +24,13 @@ public enum Precision
     /// the process; see <see cref="Inference.HostPrecision"/>.
     /// </summary>
     Auto,
+
+    /// <summary>
+    /// The linear layers dynamically quantized to int8 (per-output-channel weight scales, integer matmuls) and the forward run
+    /// by ONNX Runtime inside the transformer — the graph <c>ExportOnnx(path, quantizeInt8: true)</c> writes, built again from
+    /// the fp32 weights whenever the transformer is created or loaded. About 2× ONNX Runtime fp32 on AVX2 hosts (issue 21)
+    /// with ~2e-2 relative error on sentence vectors. Offered by <c>TransformerEmbedding</c> and the sequence classifiers
+    /// (<c>TextClassification</c>, <c>SentenceSimilarity</c>) on the CPU; the other transformers refuse it.
+    /// </summary>
+    Int8,
 }

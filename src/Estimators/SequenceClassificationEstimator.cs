@@ -48,7 +48,7 @@ public sealed class SequenceClassificationEstimator : IEstimator<SequenceClassif
         ArgumentException.ThrowIfNullOrWhiteSpace(job.LabelColumnName, "labelColumnName");
         ArgumentException.ThrowIfNullOrWhiteSpace(job.ScoreColumnName, "scoreColumnName");
         if (job.PredictedLabelColumnName is not null) ArgumentException.ThrowIfNullOrWhiteSpace(job.PredictedLabelColumnName, "outputColumnName");
-        FineTuningChecks.KnownPrecision(job.Precision);
+        FineTuningChecks.KnownPrecision(job.Precision, offersInt8: true, job.Device);
         this.env = env;
         // The job keeps the resolved folder: a Hub id is downloaded once, here.
         this.job = job with { CheckpointDirectory = CheckpointSource.Resolve(job.CheckpointDirectory, "CheckpointDirectory", "checkpointDirectory", env) };

@@ -76,6 +76,7 @@ public sealed class TextGenerationOptions : IJsonOnDeserializing
         if (NumBeams < 1) throw new ArgumentOutOfRangeException(nameof(NumBeams), NumBeams, "NumBeams must be at least 1.");
         if (NumBeams > 1 && DoSample) throw new ArgumentOutOfRangeException(nameof(NumBeams), NumBeams, "Beam search with sampling is not supported: set DoSample = false or NumBeams = 1.");
         if (!Enum.IsDefined(Precision)) throw new ArgumentOutOfRangeException(nameof(Precision), Precision, $"Precision must be one of {string.Join(", ", Enum.GetNames<Precision>())}.");
+        if (Precision == Precision.Int8) throw new ArgumentOutOfRangeException(nameof(Precision), Precision, Inference.ScoringPrecision.Int8NotOffered);
         if (BatchSize < 1) throw new ArgumentOutOfRangeException(nameof(BatchSize), BatchSize, "BatchSize must be at least 1.");
         if (StopStrings is not null && StopStrings.Any(string.IsNullOrEmpty)) throw new ArgumentException("StopStrings must not contain empty strings.", nameof(StopStrings));
     }
