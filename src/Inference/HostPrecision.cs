@@ -46,6 +46,12 @@ public static class HostPrecision
         return bf16;
     }
 
+    /// <summary>This host's CPU model and the ISA flags that matter for precision (e.g. "AMD EPYC 7B13; avx2 fma no-avx512f …").</summary>
+    public static string CpuDescription => Host.IsaLine;
+
+    /// <summary>Whether this CPU has a fast bf16 GEMM (AVX512-BF16 or AMX-BF16), whatever the environment variable says.</summary>
+    public static bool HasFastBf16 => Host.HasFastBf16;
+
     /// <summary>One line for logs and benchmarks: the CPU, its relevant ISA flags and what Auto resolves to here.</summary>
     public static string Describe()
     {
