@@ -11,12 +11,12 @@ namespace MLNet.Transformers.Benchmarks;
 
 /// <summary>
 /// Fine-tuning speed against the peer users would otherwise use, PyTorch eager (issue 21):
-///   dotnet run -c Release --project bench/MLNet.Transformers.Benchmarks -- pytorch [steps per round] [rounds] [rows] [model=DIR] [python=PATH]
+///   dotnet run -c Release --project bench/MLNet.Transformers.Benchmarks -- pytorch [steps per round] [rounds] [rows] [fp32] [model=DIR] [python=PATH]
 /// The same BERT (all-MiniLM-L6-v2 by default, with a fresh 2-class head saved once so both start from the same weights), the
 /// same batches (SST-2 train rows shuffled with seed 1, 32 per batch, each padded to its longest row ≤ 64 tokens, written to a
 /// JSON file bench/pytorch/finetune_bert.py reads), AdamW, clipping at 1.0, dropout on, the same thread count. Per round:
 /// our Trainer in fp32, PyTorch in fp32, and — where the CPU has a fast bf16 GEMM — both in bf16 (our bf16 mixed precision,
-/// PyTorch's CPU autocast). Both count training steps only, after 2 warm-up steps. Reports examples/s, our ÷ PyTorch (median,
+/// PyTorch's CPU autocast; <c>fp32</c> skips bf16). Both count training steps only, after 2 warm-up steps. Reports examples/s, our ÷ PyTorch (median,
 /// min–max over rounds) and the fraction of each process's own matmul peak (same shape: batch·T × hidden · hidden × 4·hidden).
 /// Skipped with a message where no python3 imports torch (Debian: apt-get install python3-torch libopenblas0-pthread).
 /// </summary>
@@ -27,7 +27,7 @@ internal static class PyTorchFineTuningBenchmark
 
     public static void Run(string[] args)
     {
-        var numbers = args.Where(a => !a.Contains('=')).Select(int.Parse).ToArray();
+        var numbers = args.Where(a => !a.Contains('=') && a != "fp32").Select(int.Parse).ToArray();
         int steps = numbers.Length > 0 ? numbers[0] : 20, rounds = numbers.Length > 1 ? numbers[1] : 3;
         int rows = numbers.Length > 2 ? numbers[2] : (WarmupSteps + steps) * BatchSize;
         string? Named(string key) => args.FirstOrDefault(a => a.StartsWith(key + "=", StringComparison.Ordinal))?[(key.Length + 1)..];
@@ -41,9 +41,9 @@ internal static class PyTorchFineTuningBenchmark
         string? model = Named("model") ?? MiniLM();
         if (model is null) return;
         int threads = get_num_threads();
-        bool bf16 = HostPrecision.HasFastBf16;
+        bool bf16 = HostPrecision.HasFastBf16 && !args.Contains("fp32");
         Console.WriteLine($"pytorch fine-tuning comparison: model {model}, batch {BatchSize}, T ≤ {MaxLength}, {steps} timed steps per round " +
-            $"after {WarmupSteps} warm-up, {rounds} rounds, threads {threads}, python {python}; precisions fp32{(bf16 ? " and bf16" : " (no fast bf16 on this CPU)")}");
+            $"after {WarmupSteps} warm-up, {rounds} rounds, threads {threads}, python {python}; precisions fp32{(bf16 ? " and bf16" : HostPrecision.HasFastBf16 ? " (bf16 skipped)" : " (no fast bf16 on this CPU)")}");
         Console.WriteLine("The machine may be shared with other jobs: absolute rates are noisy; the ratios are measured side by side.");
 
         using var work = new TemporaryFolder();
