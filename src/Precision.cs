@@ -21,7 +21,8 @@ public enum Precision
     /// The default: what this process's CPU runs fastest, decided when the transformer is created or loaded —
     /// <see cref="BFloat16"/> where the CPU has AVX512-BF16 or AMX-BF16, <see cref="Float32"/> elsewhere. The environment
     /// variable <c>MLNET_TRANSFORMERS_PRECISION</c> (<c>fp32</c>, <c>bf16</c> or <c>auto</c>) overrides the choice for
-    /// the process; see <see cref="Inference.HostPrecision"/>.
+    /// the process; see <see cref="Inference.HostPrecision"/>. Where Auto is bf16 the transformer saves its linear weights
+    /// bf16-rounded, as <see cref="BFloat16"/> does; save from a <see cref="Float32"/> transformer to keep fp32 weights.
     /// </summary>
     Auto,
 
