@@ -36,7 +36,7 @@ public sealed class Int8PrecisionTests
             Assert.AreEqual(Precision.Int8, t.Settings.Precision);
             t.ExportOnnx(dir.File("int8.onnx"), quantizeInt8: true);
             var (_, exported) = OnnxExportTests.RunOnnx(dir.File("int8.onnx"), t.Tokenizer.EncodeBatch(Sentences, null, 128));
-            Assert.AreEqual(OnnxExportTests.MaxAbs(exported, int8), 0.0, 1e-6, "the transformer runs the int8 graph it exports");
+            Assert.AreEqual(0.0, OnnxExportTests.MaxAbs(exported, int8), 1e-6, "the transformer runs the int8 graph it exports");
             var viaDataView = t.Transform(data).GetColumn<VBuffer<float>>("E").SelectMany(v => v.DenseValues()).ToArray();
             // Dynamic quantization scales activations per tensor, i.e. per batch: a row's vector depends a little on the rows it is
             // batched with, so IDataView scoring (batches of 4, bucketed) is close to, not equal to, one batch of 8.
