@@ -19,6 +19,9 @@ namespace MLNet.Transformers.Benchmarks;
 /// (3) batch-1 latency on SST-2 sentences, including the libtorch-free serving pipeline's PredictionEngine.
 /// GFLOP/s count the encoder's matmuls (<see cref="Flops"/>) and are compared with fp32/bf16 matmul peaks measured here.
 /// (4) A classifier fine-tuned on SST-2: agreement of bf16 and ONNX int8 with fp32 predictions on the full dev set.
+/// The run starts with the host's ISA line and what <see cref="Precision.Auto"/> (the default path) resolves to there, and
+/// ends by writing the summary as JSON (<see cref="BenchReport"/>); part (1) also times <see cref="Precision.Int8"/>
+/// (our transform running its int8 graph in ONNX Runtime in-process).
 /// Ratios are given as the median and min–max over rounds of the per-round ratio; the summary at the end collects them.
 /// </summary>
 internal static class InferenceBenchmark
@@ -44,7 +47,9 @@ internal static class InferenceBenchmark
         Console.WriteLine("The machine is shared with other jobs: absolute rates are noisy; the ratios are measured side by side.");
         if (parts.SetEquals(["classifier"]))   // needs no BERT-base model
         {
-            PrintSummary(ClassifierAgreement.Run(new MLContext(seed: 1), data, dev, classifierPath, quick, rounds, threads).ToList(), rounds);
+            var agreement = ClassifierAgreement.Run(new MLContext(seed: 1), data, dev, classifierPath, quick, rounds, threads).ToList();
+            PrintSummary(agreement, rounds);
+            BenchReport.WriteJson("inference-classifier", agreement, rounds);
             return;
         }
 
@@ -59,6 +64,8 @@ internal static class InferenceBenchmark
         using var fp32Bucketed = Ours(Precision.Float32, true);
         using var bf16 = Ours(Precision.BFloat16, false);
         using var bf16Bucketed = Ours(Precision.BFloat16, true);
+        using var int8 = Ours(Precision.Int8, false);
+        var auto = HostPrecision.Resolve(Precision.Auto);   // the default path on this host
         string onnxFp32 = Path.Combine(checkpoint, "encoder.onnx"), onnxInt8 = Path.Combine(checkpoint, "encoder-int8.onnx");
         fp32.ExportOnnx(onnxFp32);
         fp32.ExportOnnx(onnxInt8, quantizeInt8: true);
@@ -79,10 +86,12 @@ internal static class InferenceBenchmark
             Contender Batched(string name, Func<IReadOnlyList<string>, float[][]> embed) => new(name, t => Contenders.InBatches(t, batch, embed));
             var results = Contenders.Measure([
                 Batched("ONNX Runtime fp32", ortFp32.Embed), Batched("ONNX Runtime int8", ortInt8.Embed),
-                Batched("ours fp32", t => fp32.Embed(t)), Batched("ours bf16", t => bf16.Embed(t))], texts, rounds);
+                Batched("ours fp32", t => fp32.Embed(t)), Batched("ours bf16", t => bf16.Embed(t)), Batched("ours int8 (ORT in-process)", t => int8.Embed(t))], texts, rounds);
             Print($"T = {MaxLength}, batch {batch}, {texts.Length} sentences", results, texts.Length, texts.Length * perSentence, peakFp32, peakBf16, latency: batch == 1);
             summary.Add(Ratio($"T={MaxLength} batch {batch}: ours bf16 ÷ ORT fp32", results[3], results[0]));
             summary.Add(Ratio($"T={MaxLength} batch {batch}: ORT int8 ÷ ORT fp32", results[1], results[0]));
+            summary.Add(Ratio($"T={MaxLength} batch {batch}: ours default (Auto = {auto}) ÷ ORT fp32", results[auto == Precision.BFloat16 ? 3 : 2], results[0]));
+            summary.Add(Ratio($"T={MaxLength} batch {batch}: ours int8 ÷ ORT fp32", results[4], results[0]));
         }
 
         // (2) Real text: SST-2 dev, batch 32, padded to each batch's longest row; with and without bucketing.
@@ -110,6 +119,7 @@ internal static class InferenceBenchmark
                 summary.Add(line);
             }
             summary.Add(Ratio("SST-2 dev: ours bf16 bucketed ÷ ORT fp32 bucketed", real[7], real[1]));
+            summary.Add(Ratio($"SST-2 dev: ours default (Auto = {auto}) bucketed ÷ ORT fp32 bucketed", real[auto == Precision.BFloat16 ? 7 : 5], real[1]));
             summary.Add(Ratio("SST-2 dev: ORT int8 bucketed ÷ ORT fp32 bucketed", real[3], real[1]));
             PrintAccuracy(real, sst.Select(s => s.Label).ToArray());
         }
@@ -123,6 +133,7 @@ internal static class InferenceBenchmark
             summary.AddRange(ClassifierAgreement.Run(ml, data, dev, classifierPath, quick, rounds, threads));
 
         PrintSummary(summary, rounds);
+        BenchReport.WriteJson("inference", summary, rounds);
     }
 
     private static void PrintSummary(List<string> summary, int rounds)

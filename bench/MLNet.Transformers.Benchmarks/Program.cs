@@ -6,9 +6,11 @@
 //   dotnet run -c Release --project bench/MLNet.Transformers.Benchmarks -- generation [steps]
 //   dotnet run -c Release --project bench/MLNet.Transformers.Benchmarks -- inference [quick] [rounds] [sst2 sentences] [fixed|sst2|latency|classifier]... [classifier=PATH]
 //   dotnet run -c Release --project bench/MLNet.Transformers.Benchmarks -- t5 [steps] [lengths]
+//   dotnet run -c Release --project bench/MLNet.Transformers.Benchmarks -- pytorch [steps per round] [rounds] [rows] [fp32] [model=DIR] [python=PATH]
 using MLNet.Transformers.Benchmarks;
 
 var rest = args.Skip(1).ToArray();
+BenchReport.PrintHost();   // results differ by host kind (AVX2 vs AVX512-BF16/AMX): every run says which one it ran on
 switch (args.FirstOrDefault() ?? "embedding")
 {
     case "embedding": EmbeddingBenchmark.Run(rest); break;
@@ -18,6 +20,7 @@ switch (args.FirstOrDefault() ?? "embedding")
     case "generation": GenerationBenchmark.Run(rest); break;
     case "inference": InferenceBenchmark.Run(rest); break;
     case "t5": T5Benchmark.Run(rest); break;
-    default: Console.Error.WriteLine("usage: [embedding [rounds] [sentences] | pretraining [steps] | finetuning [steps] [batch] [rounds] | qa [questions] [rounds] | generation [steps] | inference [quick] [rounds] [sst2 sentences] | t5 [steps] [lengths]]"); return 2;
+    case "pytorch": PyTorchFineTuningBenchmark.Run(rest); break;
+    default: Console.Error.WriteLine("usage: [embedding [rounds] [sentences] | pretraining [steps] | finetuning [steps] [batch] [rounds] | qa [questions] [rounds] | generation [steps] | inference [quick] [rounds] [sst2 sentences] | t5 [steps] [lengths] | pytorch [steps] [rounds] [rows] [fp32] [model=DIR] [python=PATH]]"); return 2;
 }
 return 0;

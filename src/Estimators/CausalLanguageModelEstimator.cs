@@ -134,7 +134,7 @@ public sealed class CausalLanguageModelEstimator : IEstimator<CausalLanguageMode
         var device = Models.DeviceName.Parse(options.Device);
         model.to(device);
         var task = new CausalLanguageModelTask(model, train, valid, tokenizer.EndOfTextId, options.BatchSize, device);
-        LastTrainingResult = Trainer.Run(model, task, options.Training, options.MaxEpochs, seed, message => channel.Info(message));
+        LastTrainingResult = Trainer.Run(model, task, options.Training, options.MaxEpochs, seed, message => channel.Info(message), message => channel.Warning(message));
         LastValidationPerplexity = task.LastValidationPerplexity;
     }
 }

@@ -20,11 +20,18 @@ internal static class FineTuningChecks
         ArgumentNullException.ThrowIfNull(training, "Training");
     }
 
-    /// <summary>Throws an <see cref="ArgumentException"/> for a <see cref="Precision"/> value outside the enum (e.g. a cast integer).</summary>
-    public static void KnownPrecision(Precision precision)
+    /// <summary>
+    /// Throws an <see cref="ArgumentException"/> for a <see cref="Precision"/> value outside the enum (e.g. a cast integer), and
+    /// for <see cref="Precision.Int8"/> where the transformer has no ONNX Runtime engine or the device is not the CPU — before
+    /// training, not after it.
+    /// </summary>
+    public static void KnownPrecision(Precision precision, bool offersInt8 = false, string device = "cpu")
     {
         if (!Enum.IsDefined(precision))
             throw new ArgumentException($"Precision {(int)precision} is not one of {string.Join(", ", Enum.GetNames<Precision>())}.", nameof(precision));
+        if (precision == Precision.Int8 && !offersInt8) throw new ArgumentException(Inference.ScoringPrecision.Int8NotOffered, nameof(precision));
+        if (precision == Precision.Int8 && !device.StartsWith("cpu", StringComparison.OrdinalIgnoreCase))
+            throw new ArgumentException($"Precision.Int8 runs in ONNX Runtime on the CPU; Device is '{device}'. Use Device = \"cpu\" or another precision.", nameof(precision));
     }
 
     /// <summary>

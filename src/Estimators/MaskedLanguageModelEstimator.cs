@@ -38,6 +38,7 @@ public sealed class MaskedLanguageModelEstimator : IEstimator<FillMaskTransforme
         if (options.BatchSize < 1) throw new ArgumentOutOfRangeException(nameof(options), options.BatchSize, "BatchSize must be at least 1.");
         if (options.MaxEpochs < 0) throw new ArgumentOutOfRangeException(nameof(options), options.MaxEpochs, "MaxEpochs must not be negative.");
         if (options.ValidationFraction is < 0 or >= 1) throw new ArgumentOutOfRangeException(nameof(options), options.ValidationFraction, "ValidationFraction must be in [0, 1).");
+        FineTuningChecks.KnownPrecision(options.Precision);
         this.env = env;
         this.options = options;
         checkpointDirectory = CheckpointSource.ResolveOptional(options.CheckpointDirectory, nameof(options.CheckpointDirectory), nameof(options), env);
@@ -189,7 +190,7 @@ public sealed class MaskedLanguageModelEstimator : IEstimator<FillMaskTransforme
         });
         model.to(device);
         var task = new MaskedLanguageModelTask(forward, trainInstances, validInstances, special, masker, continuation, options.BatchSize, device, seed);
-        LastTrainingResult = Trainer.Run(model, task, options.Training, options.MaxEpochs, seed, message => channel.Info(message));
+        LastTrainingResult = Trainer.Run(model, task, options.Training, options.MaxEpochs, seed, message => channel.Info(message), message => channel.Warning(message));
         LastValidationMetrics = task.LastValidationMetrics;
     }
 

@@ -62,8 +62,8 @@ public sealed class MaskedLanguageModelOptions
     /// <summary>Validation text (same column as the training data); overrides <see cref="ValidationFraction"/>.</summary>
     public IDataView? ValidationSet { get; set; }
 
-    /// <summary>Arithmetic of the returned fill-mask transformer when scoring (training precision is <c>Training.UseBf16</c>).</summary>
-    public Precision Precision { get; set; } = Precision.Float32;
+    /// <summary>Arithmetic of the returned fill-mask transformer when scoring: <see cref="Precision.Auto"/> (default: bf16 where the CPU has AVX512-BF16/AMX, fp32 elsewhere), Float32 or BFloat16 (training precision is <c>Training.UseBf16</c>).</summary>
+    public Precision Precision { get; set; } = Precision.Auto;
 
     /// <summary>TorchSharp device, e.g. "cpu" or "cuda".</summary>
     public string Device { get; set; } = "cpu";

@@ -29,6 +29,7 @@ public sealed class QuestionAnsweringEstimator : IEstimator<QuestionAnsweringTra
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(options.Training, nameof(options.Training));
         if (options.TopK < 1) throw new ArgumentOutOfRangeException(nameof(options), options.TopK, "TopK must be at least 1.");
+        FineTuningChecks.KnownPrecision(options.Precision);
         if (options.BatchSize < 1) throw new ArgumentOutOfRangeException(nameof(options), options.BatchSize, "BatchSize must be at least 1.");
         if (options.MaxEpochs < 0) throw new ArgumentOutOfRangeException(nameof(options), options.MaxEpochs, "MaxEpochs must not be negative.");
         if (options.MaxAnswerLength < 1) throw new ArgumentOutOfRangeException(nameof(options), options.MaxAnswerLength, "MaxAnswerLength must be at least 1.");
@@ -107,7 +108,7 @@ public sealed class QuestionAnsweringEstimator : IEstimator<QuestionAnsweringTra
         if (training.Count == 0) throw new InvalidOperationException("The training data has no rows to train on.");
         model.to(device);
         var task = new QuestionAnsweringTask(model, training, validation, options.BatchSize, tokenizer.PadTokenId, device);
-        LastTrainingResult = Trainer.Run(model, task, options.Training, options.MaxEpochs, seed, message => channel.Info(message));
+        LastTrainingResult = Trainer.Run(model, task, options.Training, options.MaxEpochs, seed, message => channel.Info(message), message => channel.Warning(message));
         model.eval();
     }
 

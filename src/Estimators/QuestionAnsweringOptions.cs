@@ -64,8 +64,8 @@ public sealed class QuestionAnsweringOptions
     /// <summary>Skip (and count in the log) training rows whose TrainingAnswer is not the context's text at AnswerIndex, instead of failing.</summary>
     public bool SkipMisalignedAnswers { get; set; }
 
-    /// <summary>Arithmetic of the returned transformer when scoring: fp32, or bf16 matmuls with fp32 LayerNorm/residuals/softmax (training precision is <c>Training.UseBf16</c>). Saved with the model.</summary>
-    public Precision Precision { get; set; } = Precision.Float32;
+    /// <summary>Arithmetic of the returned transformer when scoring: <see cref="Precision.Auto"/> (default: bf16 matmuls where the CPU has AVX512-BF16/AMX, fp32 elsewhere, decided on the host that scores), Float32, or BFloat16 with fp32 LayerNorm/residuals/softmax (training precision is <c>Training.UseBf16</c>). Saved with the model as set.</summary>
+    public Precision Precision { get; set; } = Precision.Auto;
 
     /// <summary>TorchSharp device, e.g. "cpu" or "cuda".</summary>
     public string Device { get; set; } = "cpu";

@@ -46,8 +46,8 @@ public sealed class SentenceSimilarityOptions
     /// <summary>Dropout before the head; null = the checkpoint's classifier_dropout, else hidden_dropout_prob.</summary>
     public double? ClassifierDropout { get; set; }
 
-    /// <summary>Arithmetic of the returned transformer when scoring: fp32, or bf16 matmuls with fp32 LayerNorm/residuals/softmax (training precision is <c>Training.UseBf16</c>). Saved with the model.</summary>
-    public Precision Precision { get; set; } = Precision.Float32;
+    /// <summary>Arithmetic of the returned transformer when scoring: <see cref="Precision.Auto"/> (default: bf16 matmuls where the CPU has AVX512-BF16/AMX, fp32 elsewhere, decided on the host that scores), Float32, BFloat16 with fp32 LayerNorm/residuals/softmax, or Int8 (the int8 ONNX graph run by ONNX Runtime inside the transformer; CPU only) (training precision is <c>Training.UseBf16</c>). Saved with the model as set.</summary>
+    public Precision Precision { get; set; } = Precision.Auto;
 
     /// <summary>TorchSharp device, e.g. "cpu" or "cuda:0".</summary>
     public string Device { get; set; } = "cpu";

@@ -48,7 +48,7 @@ public sealed class SequenceClassificationEstimator : IEstimator<SequenceClassif
         ArgumentException.ThrowIfNullOrWhiteSpace(job.LabelColumnName, "labelColumnName");
         ArgumentException.ThrowIfNullOrWhiteSpace(job.ScoreColumnName, "scoreColumnName");
         if (job.PredictedLabelColumnName is not null) ArgumentException.ThrowIfNullOrWhiteSpace(job.PredictedLabelColumnName, "outputColumnName");
-        FineTuningChecks.KnownPrecision(job.Precision);
+        FineTuningChecks.KnownPrecision(job.Precision, offersInt8: true, job.Device);
         this.env = env;
         // The job keeps the resolved folder: a Hub id is downloaded once, here.
         this.job = job with { CheckpointDirectory = CheckpointSource.Resolve(job.CheckpointDirectory, "CheckpointDirectory", "checkpointDirectory", env) };
@@ -116,7 +116,7 @@ public sealed class SequenceClassificationEstimator : IEstimator<SequenceClassif
         model.to(device);
         channel.Info($"Fine-tuning on {training.Count} rows ({validation?.Count ?? 0} validation), {numLabelsText(classes)}.");
         var task = new SequenceClassificationTask(model, tokenizer, training, validation, job.BatchSize, maxLength, device);
-        LastTrainingResult = Trainer.Run(model, task, job.Training, job.MaxEpochs, seed, message => channel.Info(message));
+        LastTrainingResult = Trainer.Run(model, task, job.Training, job.MaxEpochs, seed, message => channel.Info(message), message => channel.Warning(message));
         model.eval();
         static string numLabelsText(LabelClasses? c) => c is null ? "regression" : $"{c.Count} classes";
     }

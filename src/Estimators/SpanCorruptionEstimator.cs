@@ -139,7 +139,7 @@ public sealed class SpanCorruptionEstimator : IEstimator<SpanCorruptionTransform
         var device = DeviceName.Parse(options.Device);
         model.to(device);
         var task = new TextToTextTask(model, (epoch, s) => Examples(trainChunks, epoch, s), trainChunks.Count, valid, options.BatchSize, device);
-        LastTrainingResult = Trainer.Run(model, task, options.Training, options.MaxEpochs, seed, message => channel.Info(message));
+        LastTrainingResult = Trainer.Run(model, task, options.Training, options.MaxEpochs, seed, message => channel.Info(message), message => channel.Warning(message));
         var history = LastTrainingResult.ValidationHistory;
         LastValidationLoss = history.Count == 0 ? null : LastTrainingResult.RestoredBestStep is null ? history[^1].Loss : history.Min(v => v.Loss);
     }

@@ -103,7 +103,7 @@ public sealed class TextToTextEstimator : IEstimator<TextToTextTransformer>
         var device = DeviceName.Parse(options.Device);
         model.to(device);
         var task = new TextToTextTask(model, (_, _) => train, train.Count, valid, options.BatchSize, device);
-        LastTrainingResult = Trainer.Run(model, task, options.Training, options.MaxEpochs, seed, message => channel.Info(message));
+        LastTrainingResult = Trainer.Run(model, task, options.Training, options.MaxEpochs, seed, message => channel.Info(message), message => channel.Warning(message));
     }
 
     // Every row must have a source and a target: ML.NET reads a missing (null) string as empty, so empty is refused, naming the row.

@@ -93,7 +93,7 @@ public sealed class TokenClassificationEstimator : IEstimator<TokenClassificatio
         model.to(device);
         channel.Info($"Fine-tuning a token head ({classes.Count} classes) on {training.Count} windows ({validation?.Count ?? 0} validation).");
         var task = new TokenClassificationTask(model, tokenizer, training, validation, options.BatchSize, maxLength, device);
-        LastTrainingResult = Trainer.Run(model, task, options.Training, options.MaxEpochs, seed, message => channel.Info(message));
+        LastTrainingResult = Trainer.Run(model, task, options.Training, options.MaxEpochs, seed, message => channel.Info(message), message => channel.Warning(message));
         model.eval();
     }
 }

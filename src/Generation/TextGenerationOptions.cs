@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace MLNet.Transformers;
 
 /// <summary>
@@ -5,7 +7,7 @@ namespace MLNet.Transformers;
 /// Hugging Face's <c>GenerationConfig</c>: greedy decoding unless <see cref="DoSample"/>; with sampling the logits go through
 /// repetition penalty → temperature → top-k → top-p, in HF's order.
 /// </summary>
-public sealed class TextGenerationOptions
+public sealed class TextGenerationOptions : IJsonOnDeserializing
 {
     /// <summary>
     /// Most tokens to generate after the prompt (HF <c>max_new_tokens</c>). Default 20 (HF's default length). Generation also
@@ -60,14 +62,18 @@ public sealed class TextGenerationOptions
     /// <summary>Prompts generated together (left-padded). Default 8.</summary>
     public int BatchSize { get; set; } = 8;
 
-    /// <summary>Arithmetic of decoding: fp32, or bf16 matmuls with fp32 LayerNorm/residuals/attention/LM head. Saved with the model (older models load as fp32).</summary>
-    public Precision Precision { get; set; } = Precision.Float32;
+    /// <summary>Arithmetic of decoding: <see cref="Precision.Auto"/> (default: bf16 where the CPU has AVX512-BF16/AMX, fp32 elsewhere, decided on the host that generates), Float32, or BFloat16 matmuls with fp32 LayerNorm/residuals/attention/LM head. Saved with the model as set (models saved before it existed load as Float32).</summary>
+    public Precision Precision { get; set; } = Precision.Auto;
 
     /// <summary>When generating for an IDataView, group prompts of similar token count into batches (less left padding); rows come back in their original order. Default true.</summary>
     public bool LengthBucketing { get; set; } = true;
 
     /// <summary>TorchSharp device, e.g. "cpu" or "cuda".</summary>
     public string Device { get; set; } = "cpu";
+
+    // Read from a saved model: settings without a Precision field predate it and decoded in fp32, so start from Float32
+    // (not the default Auto) before the saved fields are read.
+    void IJsonOnDeserializing.OnDeserializing() => Precision = Precision.Float32;
 
     /// <summary>Throws an <see cref="ArgumentOutOfRangeException"/> naming the first invalid option.</summary>
     public void Validate()
@@ -80,6 +86,7 @@ public sealed class TextGenerationOptions
         if (NumBeams < 1) throw new ArgumentOutOfRangeException(nameof(NumBeams), NumBeams, "NumBeams must be at least 1.");
         if (NumBeams > 1 && DoSample) throw new ArgumentOutOfRangeException(nameof(NumBeams), NumBeams, "Beam search with sampling is not supported: set DoSample = false or NumBeams = 1.");
         if (!Enum.IsDefined(Precision)) throw new ArgumentOutOfRangeException(nameof(Precision), Precision, $"Precision must be one of {string.Join(", ", Enum.GetNames<Precision>())}.");
+        if (Precision == Precision.Int8) throw new ArgumentOutOfRangeException(nameof(Precision), Precision, Inference.ScoringPrecision.Int8NotOffered);
         if (BatchSize < 1) throw new ArgumentOutOfRangeException(nameof(BatchSize), BatchSize, "BatchSize must be at least 1.");
         if (StopStrings is not null && StopStrings.Any(string.IsNullOrEmpty)) throw new ArgumentException("StopStrings must not contain empty strings.", nameof(StopStrings));
     }

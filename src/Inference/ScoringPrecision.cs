@@ -48,14 +48,15 @@ public static class ScoringPrecision
             || moduleName.EndsWith("attention.out_lin", StringComparison.Ordinal) || moduleName.EndsWith("ffn.lin2", StringComparison.Ordinal));
 
     /// <summary>
-    /// Applies <paramref name="precision"/> to <paramref name="model"/> in place; Float32 leaves it unchanged.
+    /// Applies <paramref name="precision"/> to <paramref name="model"/> in place; Float32 leaves it unchanged and Auto becomes
+    /// what <see cref="HostPrecision.Resolve"/> picks for this host.
     /// <paramref name="keepsBf16Output"/> (by module name, default <see cref="FeedsBf16Work"/> or <see cref="FeedsResidualSum"/>)
     /// picks the linear layers whose output stays bf16.
     /// </summary>
     public static void Apply(nn.Module model, Precision precision, Func<string, bool>? keepsBf16Output = null)
     {
         ArgumentNullException.ThrowIfNull(model);
-        switch (precision)
+        switch (HostPrecision.Resolve(precision))
         {
             case Precision.Float32: return;
             case Precision.BFloat16:
@@ -63,9 +64,14 @@ public static class ScoringPrecision
                 foreach (var (name, module) in model.named_modules())
                     if (module is Linear or Conv1D) ToBf16((nn.Module<Tensor, Tensor>)module, keepsBf16Output(name));
                 return;
+            case Precision.Int8: throw new ArgumentException(Int8NotOffered, nameof(precision));
             default: throw new ArgumentOutOfRangeException(nameof(precision), precision, "Unknown precision.");
         }
     }
+
+    /// <summary>Why a transformer without an ONNX Runtime engine refuses <see cref="Precision.Int8"/>.</summary>
+    internal const string Int8NotOffered = "Precision.Int8 runs the exported int8 graph in ONNX Runtime and is offered by TransformerEmbedding, "
+        + "TextClassification and SentenceSimilarity only; use Auto, Float32 or BFloat16 here (or ExportOnnx(path, quantizeInt8: true) and ApplyOnnxModel).";
 
     // GPT-2's Conv1D is a linear layer with a transposed weight, treated the same.
     private static void ToBf16(nn.Module<Tensor, Tensor> linear, bool keepBf16Output)

@@ -50,6 +50,20 @@ public sealed class TransformerPayloadReader
     }
 
     /// <summary>
+    /// Whether the JSON object saved as <paramref name="name"/> has the top-level property <paramref name="property"/>: tells a
+    /// field missing from a model saved before it existed from one saved with its default.
+    /// </summary>
+    internal bool JsonHasProperty(string name, string property)
+    {
+        try
+        {
+            using var document = JsonDocument.Parse(ReadBytes(name));
+            return document.RootElement.ValueKind == JsonValueKind.Object && document.RootElement.TryGetProperty(property, out _);
+        }
+        catch (JsonException e) { throw Corrupt(name, $"it is not valid JSON: {e.Message}", e); }
+    }
+
+    /// <summary>
     /// Deserialises the JSON item <paramref name="name"/> and checks it with <paramref name="validate"/> (which throws
     /// <see cref="ArgumentException"/>), so invalid saved settings fail at <c>Model.Load</c>, not at first use.
     /// </summary>

@@ -24,10 +24,12 @@ public static class Trainer
     /// <param name="epochs">Passes over the task's training batches (the estimator's <c>MaxEpochs</c>).</param>
     /// <param name="seed">The resolved seed (an estimator passes <see cref="TrainerOptions.Seed"/> or its MLContext's seed).</param>
     /// <param name="log">Receives log lines (an estimator passes its ML.NET channel).</param>
+    /// <param name="warn">Receives warnings, e.g. bf16 asked for on a CPU that emulates it (an estimator passes its channel's
+    /// <c>Warning</c>); null = they go to <paramref name="log"/>.</param>
     /// <exception cref="OperationCanceledException">When <see cref="TrainerOptions.CancellationToken"/> fires; checked before every
     /// step, so the model holds the weights of the last completed step (in fp32, also with bf16).</exception>
     public static TrainingResult Run<TBatch>(nn.Module model, ITrainingTask<TBatch> task, TrainerOptions options, int epochs, int seed,
-        Action<string>? log = null)
+        Action<string>? log = null, Action<string>? warn = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(task);
@@ -47,7 +49,8 @@ public static class Trainer
         int warmup = options.WarmupSteps ?? (int)Math.Ceiling(options.WarmupFraction * totalSteps);
         var schedule = new LinearWarmupSchedule(options.LearningRate, warmup, totalSteps);
 
-        using var precision = options.UseBf16 ? new Bf16MixedPrecision(model) : null;
+        bool bf16 = Inference.HostPrecision.ResolveUseBf16(options.UseBf16, warn ?? log, log);
+        using var precision = bf16 ? new Bf16MixedPrecision(model) : null;
         var trainable = precision?.Masters.ToList()
             ?? model.named_parameters().Where(np => np.parameter.requires_grad).Select(np => (np.name, (Tensor)np.parameter)).ToList();
         using var optimizer = new AdamW(trainable, options.AdamBeta1, options.AdamBeta2, options.AdamEpsilon, options.WeightDecay);
@@ -124,6 +127,7 @@ public static class Trainer
             StoppedEarly = state.StoppedEarly,
             RestoredBestStep = restored,
             TokensPerSecond = runSeconds > 0 ? runTokens / runSeconds : 0,
+            UsedBf16 = bf16,
         };
     }
 

@@ -72,10 +72,13 @@ public sealed class TrainerOptions
     public int? Seed { get; set; }
 
     /// <summary>
-    /// bf16 mixed precision: forward/backward in bfloat16, fp32 master weights and optimizer state.
-    /// The task must cast logits to float before its loss. The model ends in fp32. Default false.
+    /// bf16 mixed precision: forward/backward in bfloat16, fp32 master weights and optimizer state. The task must cast
+    /// logits to float before its loss. The model ends in fp32. Default null = auto: bf16 where the CPU has AVX512-BF16 or
+    /// AMX-BF16, fp32 elsewhere (or as the environment variable <c>MLNET_TRANSFORMERS_PRECISION</c> says; see
+    /// <see cref="Inference.HostPrecision"/>), so losses differ slightly between host kinds — set true or false where
+    /// figures must reproduce across hosts. True on a CPU without a fast bf16 GEMM logs a warning (it is many times slower).
     /// </summary>
-    public bool UseBf16 { get; set; }
+    public bool? UseBf16 { get; set; }
 
     /// <summary>Write a log line every this many steps (besides evaluations). Default 50.</summary>
     public int LogEverySteps { get; set; } = 50;

@@ -20,6 +20,9 @@ public sealed class TrainingResult
 
     /// <summary>Tokens per second over the steps of this run (sum of tokens / sum of step wall time).</summary>
     public required double TokensPerSecond { get; init; }
+
+    /// <summary>Whether the run trained in bf16 mixed precision (<see cref="TrainerOptions.UseBf16"/> as resolved on this host).</summary>
+    public bool UsedBf16 { get; init; }
 }
 
 /// <summary>One evaluation on the validation data.</summary>

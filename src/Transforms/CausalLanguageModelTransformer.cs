@@ -17,7 +17,7 @@ namespace MLNet.Transformers.Transforms;
 /// <param name="ScoringStride">Sliding-window stride for texts longer than the context; null = half the context.</param>
 /// <param name="BatchSize">Windows per forward pass.</param>
 /// <param name="Device">TorchSharp device, e.g. "cpu".</param>
-/// <param name="Precision">Scoring arithmetic: fp32, or bf16 matmuls (c_attn, c_fc, c_proj) with fp32 LayerNorm/residuals/attention/LM head (models saved before it existed load as fp32).</param>
+/// <param name="Precision">Scoring arithmetic, as the estimator's options set it: Auto (resolved on the host that scores: bf16 with AVX512-BF16/AMX, else fp32), Float32 or BFloat16 (bf16 matmuls in c_attn, c_fc, c_proj with fp32 LayerNorm/residuals/attention/LM head). Models saved before it existed load as Float32.</param>
 /// <param name="LengthBucketing">When scoring an IDataView, sort each window of several batches by token count (rows come back in their original order).</param>
 public sealed record CausalLanguageModelSettings(string TextColumnName, string LogLikelihoodColumnName = "LogLikelihood",
     string TokenCountColumnName = "TokenCount", int? ScoringStride = null, int BatchSize = 16, string Device = "cpu",

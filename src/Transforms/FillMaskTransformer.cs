@@ -19,7 +19,7 @@ namespace MLNet.Transformers.Transforms;
 /// <param name="MaxSequenceLength">Tokens per text including [CLS]/[SEP], capped at the model's max_position_embeddings; masks truncated away get no candidates.</param>
 /// <param name="BatchSize">Rows per forward pass.</param>
 /// <param name="Device">TorchSharp device, e.g. "cpu".</param>
-/// <param name="Precision">Scoring arithmetic: fp32, or bf16 matmuls with fp32 LayerNorm/residuals/softmax over the vocabulary.</param>
+/// <param name="Precision">Scoring arithmetic, as the estimator's options set it: Auto (resolved on the host that scores: bf16 with AVX512-BF16/AMX, else fp32), Float32 or BFloat16 (bf16 matmuls with fp32 LayerNorm/residuals/softmax over the vocabulary). Models saved before it existed load as Float32.</param>
 /// <param name="LengthBucketing">When scoring an IDataView, sort each window of several batches by token count (rows come back in their original order).</param>
 public sealed record FillMaskSettings(string InputColumnName, string TokensColumnName = "FilledTokens", string ScoresColumnName = "FilledScores",
     int TopK = 5, int MaxSequenceLength = 128, int BatchSize = 32, string Device = "cpu",

@@ -14,7 +14,7 @@ namespace MLNet.Transformers.Transforms;
 /// <param name="AllowNoAnswer">Whether the empty answer is ranked.</param>
 /// <param name="BatchSize">Windows per forward pass.</param>
 /// <param name="Device">TorchSharp device.</param>
-/// <param name="Precision">Scoring arithmetic: fp32, or bf16 matmuls with fp32 LayerNorm/residuals/softmax (models saved before it existed load as fp32).</param>
+/// <param name="Precision">Scoring arithmetic, as the estimator's options set it: Auto (resolved on the host that scores: bf16 with AVX512-BF16/AMX, else fp32), Float32 or BFloat16 (bf16 matmuls with fp32 LayerNorm/residuals/softmax). Models saved before it existed load as Float32.</param>
 /// <param name="LengthBucketing">When scoring an IDataView, sort each window of several batches by text length so short rows share batches; rows come back in their original order.</param>
 public sealed record QuestionAnsweringSettings(string ContextColumnName = "Context", string QuestionColumnName = "Question",
     string AnswerColumnName = "Answer", string ScoreColumnName = "Score", string? AnswerStartColumnName = null, int TopK = 3,

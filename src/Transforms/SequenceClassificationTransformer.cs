@@ -21,7 +21,7 @@ namespace MLNet.Transformers.Transforms;
 /// <param name="MaxSequenceLength">Tokens per row including special tokens, capped at the model's positions.</param>
 /// <param name="BatchSize">Rows per forward pass.</param>
 /// <param name="Device">TorchSharp device.</param>
-/// <param name="Precision">Scoring arithmetic: fp32, or bf16 matmuls with fp32 LayerNorm/residuals/softmax (models saved before it existed load as fp32).</param>
+/// <param name="Precision">Scoring arithmetic, as the estimator's options set it: Auto (resolved on the host that scores: bf16 with AVX512-BF16/AMX, else fp32), Float32, BFloat16 (bf16 matmuls with fp32 LayerNorm/residuals/softmax) or Int8 (the int8 ONNX graph run by ONNX Runtime; CPU). Models saved before it existed load as Float32.</param>
 /// <param name="LengthBucketing">When scoring an IDataView, sort each window of several batches by token count so short rows are not padded to long ones; rows come back in their original order.</param>
 public sealed record SequenceClassificationSettings(string Sentence1ColumnName, string? Sentence2ColumnName, string ScoreColumnName,
     string? PredictedLabelColumnName, LabelClasses? Classes, ClassificationHead Head, int MaxSequenceLength, int BatchSize, string Device = "cpu",
@@ -45,6 +45,7 @@ public sealed class SequenceClassificationTransformer : CheckpointTransformer<Se
     private readonly EncoderClassifier model;
     private readonly IEncoderTokenizer tokenizer;
     private readonly Device device;
+    private readonly OnnxInt8Engine? int8;   // Precision.Int8: ONNX Runtime runs the forward; the torch model stays for saving and export
 
     /// <summary>Wraps a model; the transformer takes ownership of it.</summary>
     internal SequenceClassificationTransformer(SequenceClassificationSettings settings, EncoderClassifier model, IEncoderTokenizer tokenizer)
@@ -57,7 +58,9 @@ public sealed class SequenceClassificationTransformer : CheckpointTransformer<Se
         device = DeviceName.Parse(settings.Device);
         model.to(device);
         model.eval();
-        ScoringPrecision.Apply(model, settings.Precision);
+        if (settings.Precision == Precision.Int8)
+            int8 = new OnnxInt8Engine(path => Onnx.EncoderOnnxExporter.ExportSequenceClassifier(model, path, settings.IsRegression, int8: true));
+        else ScoringPrecision.Apply(model, settings.Precision);
         (InputColumns, OutputColumns) = Columns(Settings);
     }
 
@@ -108,6 +111,12 @@ public sealed class SequenceClassificationTransformer : CheckpointTransformer<Se
         using var use = UseModel();
         if (texts.Count == 0) return [];
         var encoded = tokenizer.EncodeBatch(texts.Select(t => t ?? "").ToArray(), pairs?.Select(t => t ?? "").ToArray(), Settings.MaxSequenceLength);
+        int n = Settings.NumLabels;
+        if (int8 is not null)
+        {
+            var scores = int8.Run(encoded, "score");   // softmax probabilities, or the raw regression output, as below
+            return Enumerable.Range(0, texts.Count).Select(i => scores.AsSpan(i * n, n).ToArray()).ToArray();
+        }
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         var shape = new long[] { encoded.BatchSize, encoded.SequenceLength };
@@ -115,7 +124,6 @@ public sealed class SequenceClassificationTransformer : CheckpointTransformer<Se
             tensor(encoded.AttentionMask, shape, device: device)).to(ScalarType.Float32);              // (B, L)
         FiniteOutput.Require(logits, "logits");
         var values = (Settings.IsRegression ? logits : logits.softmax(-1)).cpu().data<float>().ToArray();
-        int n = Settings.NumLabels;
         return Enumerable.Range(0, texts.Count).Select(i => values.AsSpan(i * n, n).ToArray()).ToArray();
     }
 
@@ -172,6 +180,13 @@ public sealed class SequenceClassificationTransformer : CheckpointTransformer<Se
         var tokenizer = EncoderCheckpoint.LoadTokenizer(directory);
         var model = EncoderCheckpoint.LoadForSequenceClassification(directory, settings.NumLabels, settings.Head, requireHead: true);
         return new SequenceClassificationTransformer(settings, model, tokenizer);
+    }
+
+    /// <inheritdoc/>
+    protected override void DisposeModel()
+    {
+        int8?.Dispose();
+        base.DisposeModel();
     }
 
     /// <summary>Recreates the transformer from an ML.NET model (called by <c>mlContext.Model.Load</c>).</summary>

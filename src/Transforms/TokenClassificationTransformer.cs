@@ -18,7 +18,7 @@ namespace MLNet.Transformers.Transforms;
 /// <param name="MaxSequenceLength">Tokens per window including [CLS]/[SEP], capped at the model's positions.</param>
 /// <param name="BatchSize">Rows per forward pass.</param>
 /// <param name="Device">TorchSharp device.</param>
-/// <param name="Precision">Scoring arithmetic: fp32, or bf16 matmuls with fp32 LayerNorm/residuals/softmax (models saved before it existed load as fp32).</param>
+/// <param name="Precision">Scoring arithmetic, as the estimator's options set it: Auto (resolved on the host that scores: bf16 with AVX512-BF16/AMX, else fp32), Float32 or BFloat16 (bf16 matmuls with fp32 LayerNorm/residuals/softmax). Models saved before it existed load as Float32.</param>
 /// <param name="LengthBucketing">When scoring an IDataView, sort each window of several batches by token count (rows come back in their original order).</param>
 public sealed record TokenClassificationSettings(string Sentence1ColumnName, string OutputColumnName, LabelClasses Classes,
     int MaxSequenceLength, int BatchSize, string Device = "cpu", Precision Precision = Precision.Float32, bool LengthBucketing = true);

@@ -20,11 +20,11 @@ namespace MLNet.Transformers.Transforms;
 /// <param name="BatchSize">Rows encoded per forward pass when transforming an <see cref="Microsoft.ML.IDataView"/>.</param>
 /// <param name="Device">TorchSharp device, e.g. "cpu" or "cuda:0".</param>
 /// <param name="Normalize">L2-normalise every vector (sentence-transformers' Normalize module); null = only when the folder's modules.json has a Normalize module.</param>
-/// <param name="Precision">Scoring arithmetic: fp32, or bf16 matmuls with fp32 LayerNorm/residuals/pooling (about 2× faster, ~5e-3 relative error).</param>
+/// <param name="Precision">Scoring arithmetic: Auto (default: bf16 where the CPU has AVX512-BF16/AMX, fp32 elsewhere, decided on the host that scores; see <see cref="Inference.HostPrecision"/>), Float32, BFloat16 matmuls with fp32 LayerNorm/residuals/pooling (about 2× faster on those CPUs, ~5e-3 relative error), or Int8 (the int8 ONNX graph run by ONNX Runtime, CPU only, ~2e-2 relative error). Saved as set; models saved before it existed load as Float32.</param>
 /// <param name="LengthBucketing">When scoring an IDataView, sort each window of several batches by token count so short rows are not padded to long ones; rows come back in their original order.</param>
 public sealed record TransformerEmbeddingSettings(string OutputColumnName, string InputColumnName, string? SecondInputColumnName,
     EmbeddingPooling Pooling, int MaxSequenceLength, int BatchSize, string Device = "cpu", bool? Normalize = null,
-    Precision Precision = Precision.Float32, bool LengthBucketing = true);
+    Precision Precision = Precision.Auto, bool LengthBucketing = true);
 
 /// <summary>
 /// Maps text (or a text pair) to a sentence vector with a frozen encoder (BERT, RoBERTa or DistilBERT, chosen by config.json's
@@ -40,6 +40,7 @@ public sealed class TransformerEmbeddingTransformer : BatchedTransformerBase, IL
     private readonly IEncoderModel encoder;
     private readonly IEncoderTokenizer tokenizer;
     private readonly Device device;
+    private readonly OnnxInt8Engine? int8;   // Precision.Int8: ONNX Runtime runs the forward; the torch model stays for saving and export
 
     internal TransformerEmbeddingTransformer(TransformerEmbeddingSettings settings, string checkpointDirectory) : base(settings.BatchSize)
     {
@@ -55,10 +56,13 @@ public sealed class TransformerEmbeddingTransformer : BatchedTransformerBase, IL
         {
             model.to(device);
             model.eval();
-            ScoringPrecision.Apply(model, settings.Precision);
+            if (settings.Precision == Precision.Int8)
+                int8 = new OnnxInt8Engine(path => Onnx.EncoderOnnxExporter.ExportEncoder(encoder, path, Settings.Pooling, Settings.Normalize == true, int8: true));
+            else ScoringPrecision.Apply(model, settings.Precision);
         }
         catch
         {
+            int8?.Dispose();
             model.DisposeWithWeights();
             throw;
         }
@@ -92,6 +96,8 @@ public sealed class TransformerEmbeddingTransformer : BatchedTransformerBase, IL
             throw new ArgumentException($"Pooling {(int)settings.Pooling} is not one of {string.Join(", ", Enum.GetNames<EmbeddingPooling>())}.", nameof(settings));
         if (!Enum.IsDefined(settings.Precision))
             throw new ArgumentException($"Precision {(int)settings.Precision} is not one of {string.Join(", ", Enum.GetNames<Precision>())}.", nameof(settings));
+        if (settings.Precision == Precision.Int8 && !settings.Device.StartsWith("cpu", StringComparison.OrdinalIgnoreCase))
+            throw new ArgumentException($"Precision.Int8 runs in ONNX Runtime on the CPU; Device is '{settings.Device}'.", nameof(settings));
         int minimum = settings.SecondInputColumnName is null ? 3 : 4;
         if (settings.MaxSequenceLength < minimum)
             throw new ArgumentException($"MaxSequenceLength {settings.MaxSequenceLength} must be at least {minimum} (room for [CLS], [SEP] and a token).", nameof(settings));
@@ -146,6 +152,12 @@ public sealed class TransformerEmbeddingTransformer : BatchedTransformerBase, IL
         using var use = UseModel();
         if (texts.Count == 0) return [];
         var encoded = tokenizer.EncodeBatch(texts, pairs, Settings.MaxSequenceLength);
+        int h = EmbeddingSize;
+        if (int8 is not null)
+        {
+            var vectors = int8.Run(encoded, "embedding");   // pooled (and normalised) in the graph
+            return Enumerable.Range(0, texts.Count).Select(i => vectors.AsSpan(i * h, h).ToArray()).ToArray();
+        }
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         var shape = new long[] { encoded.BatchSize, encoded.SequenceLength };
@@ -155,7 +167,6 @@ public sealed class TransformerEmbeddingTransformer : BatchedTransformerBase, IL
         if (Settings.Normalize == true) pooled = EmbeddingPoolingExtensions.L2Normalize(pooled);
         pooled = FiniteOutput.Require(pooled, "sentence embedding").cpu();
         var flat = pooled.data<float>().ToArray();
-        int h = EmbeddingSize;
         return Enumerable.Range(0, texts.Count).Select(i => flat.AsSpan(i * h, h).ToArray()).ToArray();
     }
 
@@ -196,10 +207,16 @@ public sealed class TransformerEmbeddingTransformer : BatchedTransformerBase, IL
     public static TransformerEmbeddingTransformer Load(IHostEnvironment env, TransformerPayloadReader payload)
     {
         var settings = payload.ReadSettings<TransformerEmbeddingSettings>(SettingsItem, Validate);
+        // Saved before Precision existed: it scored in fp32 (Auto, the default now, would change its numbers on bf16 hosts).
+        if (!payload.JsonHasProperty(SettingsItem, nameof(TransformerEmbeddingSettings.Precision))) settings = settings with { Precision = Precision.Float32 };
         using var checkpoint = payload.RestoreDirectory(CheckpointItem);
         return new TransformerEmbeddingTransformer(settings, checkpoint.Path);
     }
 
     /// <summary>Releases the model's native memory (called once by <see cref="BatchedTransformerBase.Dispose"/>, after forward passes in flight).</summary>
-    protected override void DisposeModel() => model.DisposeWithWeights();
+    protected override void DisposeModel()
+    {
+        int8?.Dispose();
+        model.DisposeWithWeights();
+    }
 }

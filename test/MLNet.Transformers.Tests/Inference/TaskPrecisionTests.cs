@@ -17,7 +17,7 @@ namespace MLNet.Transformers.Tests.Inference;
 /// <summary>
 /// <see cref="Precision"/> and length bucketing on the task transformers (classification, similarity, NER, QA, GPT-2 scoring
 /// and generation): bf16 stays close to fp32, bucketed IDataView scoring equals scoring each row alone, Precision is saved
-/// with the model, and a model saved before the fields existed loads as fp32 with bucketing on.
+/// with the model, and a model saved before the fields existed loads as fp32 (not Auto, today's default) with bucketing on.
 /// </summary>
 [TestClass]
 public sealed class TaskPrecisionTests
@@ -206,6 +206,16 @@ public sealed class TaskPrecisionTests
         using var loadedGenerator = (TextGenerationTransformer)ml.Model.Load(dir.File("gen.zip"), out _);
         Assert.AreEqual(Precision.Float32, loadedGenerator.Settings.Options.Precision);
         Assert.IsTrue(loadedGenerator.Settings.Options.LengthBucketing);
+
+        // The embedding's settings default to Auto now; one saved without the field still scored in fp32 and loads so.
+        using (var embedding = ml.Transforms.Text.TransformerEmbedding(BertParityTests.FixtureDirectory, "E", "Text").Fit(data))
+        {
+            Assert.AreEqual(Precision.Auto, embedding.Settings.Precision);
+            ml.Model.Save(embedding, data.Schema, dir.File("embedding.zip"));
+        }
+        RemoveSettings(dir.File("embedding.zip"), "Precision");
+        using var loadedEmbedding = (TransformerEmbeddingTransformer)ml.Model.Load(dir.File("embedding.zip"), out _);
+        Assert.AreEqual(Precision.Float32, loadedEmbedding.Settings.Precision);
     }
 
     // Rewrites Settings.json without the given fields ("A.B" = field B of object A) and fixes its checksum, as an older version wrote it.

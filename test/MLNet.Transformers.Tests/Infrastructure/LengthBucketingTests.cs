@@ -19,9 +19,9 @@ public sealed class LengthBucketingTests
         public readonly List<int[]> Batches = new();
         public override IReadOnlyList<InputColumnSpec> InputColumns { get; } = [new("Text", TextDataViewType.Instance)];
         public override IReadOnlyList<OutputColumnSpec> OutputColumns { get; } = [new("Words", NumberDataViewType.Int32)];
-        protected override bool LengthBucketing => bucketing;
-        protected override int[]? RowLengths(RowBatch rows) => rows.GetInput<string>("Text").Select(Count).ToArray();
-        protected override void MapBatch(RowBatch batch)
+        protected internal override bool LengthBucketing => bucketing;
+        protected internal override int[]? RowLengths(RowBatch rows) => rows.GetInput<string>("Text").Select(Count).ToArray();
+        protected internal override void MapBatch(RowBatch batch)
         {
             var counts = batch.GetInput<string>("Text").Select(Count).ToArray();
             Batches.Add(counts);

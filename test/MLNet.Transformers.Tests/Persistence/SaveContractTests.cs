@@ -15,7 +15,7 @@ public sealed class SaveContractTests
         public override IReadOnlyList<InputColumnSpec> InputColumns { get; } = [new("Text", TextDataViewType.Instance)];
         public override IReadOnlyList<OutputColumnSpec> OutputColumns { get; } = [new("Upper", TextDataViewType.Instance)];
 
-        protected override void MapBatch(RowBatch batch) =>
+        protected internal override void MapBatch(RowBatch batch) =>
             batch.SetOutput("Upper", batch.GetInput<string>("Text").Select(t => t.ToUpperInvariant() + suffix).ToArray());
 
         protected override void SavePayload(TransformerPayloadWriter writer) => writer.WriteBytes("suffix", System.Text.Encoding.UTF8.GetBytes(suffix));
@@ -29,7 +29,7 @@ public sealed class SaveContractTests
     {
         public override IReadOnlyList<InputColumnSpec> InputColumns { get; } = [new("Text", TextDataViewType.Instance)];
         public override IReadOnlyList<OutputColumnSpec> OutputColumns { get; } = [new("Out", NumberDataViewType.Single)];
-        protected override void MapBatch(RowBatch batch) => batch.SetOutput("Out", new float[batch.Count]);
+        protected internal override void MapBatch(RowBatch batch) => batch.SetOutput("Out", new float[batch.Count]);
         protected override void SavePayload(TransformerPayloadWriter writer) { }
     }
 
@@ -38,7 +38,7 @@ public sealed class SaveContractTests
     {
         public override IReadOnlyList<InputColumnSpec> InputColumns { get; } = [new("Text", TextDataViewType.Instance)];
         public override IReadOnlyList<OutputColumnSpec> OutputColumns { get; } = [new("Vec", new VectorDataViewType(NumberDataViewType.Single, 3))];
-        protected override void MapBatch(RowBatch batch) => batch.SetOutput("Vec", Enumerable.Repeat(new float[2], batch.Count).ToArray());
+        protected internal override void MapBatch(RowBatch batch) => batch.SetOutput("Vec", Enumerable.Repeat(new float[2], batch.Count).ToArray());
         protected override void SavePayload(TransformerPayloadWriter writer) { }
     }
 

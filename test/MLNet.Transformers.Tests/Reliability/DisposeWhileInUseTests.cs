@@ -24,7 +24,7 @@ public sealed class DisposeWhileInUseTests
         public override IReadOnlyList<InputColumnSpec> InputColumns { get; } = [new("Text", TextDataViewType.Instance)];
         public override IReadOnlyList<OutputColumnSpec> OutputColumns { get; } = [new("Length", NumberDataViewType.Single)];
 
-        protected override void MapBatch(RowBatch batch)
+        protected internal override void MapBatch(RowBatch batch)
         {
             Entered.Set();
             Release.Wait();

@@ -62,7 +62,7 @@ public sealed class HostileTextTests
     {
         public override IReadOnlyList<InputColumnSpec> InputColumns { get; } = [new("Text", TextDataViewType.Instance)];
         public override IReadOnlyList<OutputColumnSpec> OutputColumns { get; } = [new("Length", NumberDataViewType.Single)];
-        protected override void MapBatch(RowBatch batch) => batch.SetOutput("Length", batch.GetInput<string>("Text")
+        protected internal override void MapBatch(RowBatch batch) => batch.SetOutput("Length", batch.GetInput<string>("Text")
             .Select(t => t.Contains("boom") ? throw new FormatException("cannot read 'boom'") : (float)t.Length).ToArray());
         protected override void SavePayload(TransformerPayloadWriter writer) { }
         public static FailingRowTransformer Load(IHostEnvironment env, TransformerPayloadReader payload) => new();
