@@ -35,7 +35,7 @@ internal sealed class OnnxInt8Engine : IDisposable
     }
 
     /// <summary>Runs one padded batch and returns the float output <paramref name="output"/>, flattened row by row.</summary>
-    public float[] Run(BertBatch batch, string output)
+    public float[] Run(EncodedTextBatch batch, string output)
     {
         int[] shape = [batch.BatchSize, batch.SequenceLength];
         var inputs = new List<NamedOnnxValue>

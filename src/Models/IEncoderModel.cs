@@ -18,9 +18,9 @@ public interface IEncoderModel
     /// <summary>Longest input the model has positions for (HF's <c>model_max_length</c> cap).</summary>
     int MaxPositions { get; }
 
-    /// <summary>Whether <see cref="BertModelOutput.PoolerOutput"/> is computed.</summary>
+    /// <summary>Whether <see cref="EncoderOutput.PoolerOutput"/> is computed.</summary>
     bool HasPooler { get; }
 
     /// <summary>(B, T) int64 ids, segment ids (ignored by families without them) and mask → (B, T, H) and optional (B, H).</summary>
-    BertModelOutput forward(Tensor inputIds, Tensor tokenTypeIds, Tensor attentionMask);
+    EncoderOutput forward(Tensor inputIds, Tensor tokenTypeIds, Tensor attentionMask);
 }

@@ -148,7 +148,7 @@ public sealed class BertWordPieceTokenizer : IEncoderTokenizer
     public PairTemplate PairTemplate => new([ClsTokenId], [SepTokenId], [SepTokenId], SecondTypeId: 1);
 
     /// <summary>Encodes a text, or a pair, with special tokens, truncation to <paramref name="maxLength"/> (longest-first for pairs, as HF) and optional padding.</summary>
-    public BertEncoding Encode(string text, string? textPair = null, int maxLength = 512, bool padToMaxLength = false)
+    public EncodedText Encode(string text, string? textPair = null, int maxLength = 512, bool padToMaxLength = false)
     {
         ArgumentNullException.ThrowIfNull(text);
         int specials = textPair is null ? 2 : 3;
@@ -176,7 +176,7 @@ public sealed class BertWordPieceTokenizer : IEncoderTokenizer
     }
 
     /// <summary>Encodes a batch and pads every row to the longest one.</summary>
-    public BertBatch EncodeBatch(IReadOnlyList<string> texts, IReadOnlyList<string>? pairs, int maxLength)
+    public EncodedTextBatch EncodeBatch(IReadOnlyList<string> texts, IReadOnlyList<string>? pairs, int maxLength)
     {
         ArgumentNullException.ThrowIfNull(texts);
         if (pairs is not null && pairs.Count != texts.Count)
@@ -184,8 +184,8 @@ public sealed class BertWordPieceTokenizer : IEncoderTokenizer
         var encodings = texts.Select((t, i) => Encode(t, pairs?[i], maxLength)).ToList();
         int t = encodings.Count == 0 ? 0 : encodings.Max(e => e.InputIds.Length);
         encodings = encodings.Select(e => e.InputIds.Length == t ? e : Pad(e, t)).ToList();
-        long[] Flat(Func<BertEncoding, int[]> f) => encodings.SelectMany(e => f(e).Select(x => (long)x)).ToArray();
-        return new BertBatch(Flat(e => e.InputIds), Flat(e => e.TokenTypeIds), Flat(e => e.AttentionMask), encodings.Count, t, encodings);
+        long[] Flat(Func<EncodedText, int[]> f) => encodings.SelectMany(e => f(e).Select(x => (long)x)).ToArray();
+        return new EncodedTextBatch(Flat(e => e.InputIds), Flat(e => e.TokenTypeIds), Flat(e => e.AttentionMask), encodings.Count, t, encodings);
     }
 
     /// <summary>Text of <paramref name="tokenIds"/>: "##" pieces joined to their word, special tokens skipped.</summary>
@@ -248,9 +248,9 @@ public sealed class BertWordPieceTokenizer : IEncoderTokenizer
         return pieces;
     }
 
-    private static BertEncoding Build(List<(int Id, int Type, int Seq, int Start, int End, bool WordStart)> tokens, int length)
+    private static EncodedText Build(List<(int Id, int Type, int Seq, int Start, int End, bool WordStart)> tokens, int length)
     {
-        var e = new BertEncoding(new int[length], new int[length], new int[length], Enumerable.Repeat(-1, length).ToArray(), new (int, int)[length], new bool[length]);
+        var e = new EncodedText(new int[length], new int[length], new int[length], Enumerable.Repeat(-1, length).ToArray(), new (int, int)[length], new bool[length]);
         for (int i = 0; i < tokens.Count; i++)
         {
             var t = tokens[i];
@@ -260,12 +260,12 @@ public sealed class BertWordPieceTokenizer : IEncoderTokenizer
         return e;
     }
 
-    private BertEncoding Pad(BertEncoding e, int length)
+    private EncodedText Pad(EncodedText e, int length)
     {
         int n = e.InputIds.Length;
         int[] Grow(int[] a, int fill) { var r = new int[length]; a.CopyTo(r, 0); Array.Fill(r, fill, n, length - n); return r; }
         var offsets = new (int, int)[length]; e.Offsets.CopyTo(offsets, 0);
         var starts = new bool[length]; e.IsWordStart.CopyTo(starts, 0);
-        return new BertEncoding(Grow(e.InputIds, PadTokenId), Grow(e.TokenTypeIds, 0), Grow(e.AttentionMask, 0), Grow(e.SequenceIds, -1), offsets, starts);
+        return new EncodedText(Grow(e.InputIds, PadTokenId), Grow(e.TokenTypeIds, 0), Grow(e.AttentionMask, 0), Grow(e.SequenceIds, -1), offsets, starts);
     }
 }

@@ -10,10 +10,10 @@ public interface IEncoderTokenizer
     int VocabularySize { get; }
 
     /// <summary>Encodes a text, or a pair, with special tokens and truncation to <paramref name="maxLength"/> (longest-first for pairs).</summary>
-    BertEncoding Encode(string text, string? textPair = null, int maxLength = 512, bool padToMaxLength = false);
+    EncodedText Encode(string text, string? textPair = null, int maxLength = 512, bool padToMaxLength = false);
 
     /// <summary>Encodes a batch and pads every row to the longest one.</summary>
-    BertBatch EncodeBatch(IReadOnlyList<string> texts, IReadOnlyList<string>? pairs, int maxLength);
+    EncodedTextBatch EncodeBatch(IReadOnlyList<string> texts, IReadOnlyList<string>? pairs, int maxLength);
 
     /// <summary>Id of the padding token ([PAD], &lt;pad&gt;).</summary>
     int PadTokenId { get; }

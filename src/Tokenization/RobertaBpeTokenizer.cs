@@ -104,7 +104,7 @@ public sealed class RobertaBpeTokenizer : IEncoderTokenizer
     public int[] Tokenize(string text) => Pieces(text).Select(p => p.Id).ToArray();
 
     /// <inheritdoc/>
-    public BertEncoding Encode(string text, string? textPair = null, int maxLength = 512, bool padToMaxLength = false)
+    public EncodedText Encode(string text, string? textPair = null, int maxLength = 512, bool padToMaxLength = false)
     {
         ArgumentNullException.ThrowIfNull(text);
         int specialCount = textPair is null ? 2 : 4;
@@ -127,7 +127,7 @@ public sealed class RobertaBpeTokenizer : IEncoderTokenizer
             tokens.Add((EosTokenId, -1, 0, 0, false));
         }
         int length = padToMaxLength ? Math.Max(maxLength, tokens.Count) : tokens.Count;
-        var e = new BertEncoding(Enumerable.Repeat(PadTokenId, length).ToArray(), new int[length], new int[length],
+        var e = new EncodedText(Enumerable.Repeat(PadTokenId, length).ToArray(), new int[length], new int[length],
             Enumerable.Repeat(-1, length).ToArray(), new (int, int)[length], new bool[length]);
         for (int i = 0; i < tokens.Count; i++)
         {
@@ -138,15 +138,15 @@ public sealed class RobertaBpeTokenizer : IEncoderTokenizer
     }
 
     /// <inheritdoc/>
-    public BertBatch EncodeBatch(IReadOnlyList<string> texts, IReadOnlyList<string>? pairs, int maxLength)
+    public EncodedTextBatch EncodeBatch(IReadOnlyList<string> texts, IReadOnlyList<string>? pairs, int maxLength)
     {
         ArgumentNullException.ThrowIfNull(texts);
         if (pairs is not null && pairs.Count != texts.Count) throw new ArgumentException($"{pairs.Count} pair texts for {texts.Count} texts.", nameof(pairs));
         var encodings = texts.Select((t, i) => Encode(t, pairs?[i], maxLength)).ToList();
         int width = encodings.Count == 0 ? 0 : encodings.Max(e => e.InputIds.Length);
         encodings = encodings.Select(e => e.InputIds.Length == width ? e : Pad(e, width)).ToList();
-        long[] Flat(Func<BertEncoding, int[]> f) => encodings.SelectMany(e => f(e).Select(x => (long)x)).ToArray();
-        return new BertBatch(Flat(e => e.InputIds), Flat(e => e.TokenTypeIds), Flat(e => e.AttentionMask), encodings.Count, width, encodings);
+        long[] Flat(Func<EncodedText, int[]> f) => encodings.SelectMany(e => f(e).Select(x => (long)x)).ToArray();
+        return new EncodedTextBatch(Flat(e => e.InputIds), Flat(e => e.TokenTypeIds), Flat(e => e.AttentionMask), encodings.Count, width, encodings);
     }
 
     /// <inheritdoc/>
@@ -207,12 +207,12 @@ public sealed class RobertaBpeTokenizer : IEncoderTokenizer
         }
     }
 
-    private BertEncoding Pad(BertEncoding e, int length)
+    private EncodedText Pad(EncodedText e, int length)
     {
         int n = e.InputIds.Length;
         int[] Grow(int[] a, int fill) { var r = new int[length]; a.CopyTo(r, 0); Array.Fill(r, fill, n, length - n); return r; }
         var offsets = new (int, int)[length]; e.Offsets.CopyTo(offsets, 0);
         var starts = new bool[length]; e.IsWordStart.CopyTo(starts, 0);
-        return new BertEncoding(Grow(e.InputIds, PadTokenId), Grow(e.TokenTypeIds, 0), Grow(e.AttentionMask, 0), Grow(e.SequenceIds, -1), offsets, starts);
+        return new EncodedText(Grow(e.InputIds, PadTokenId), Grow(e.TokenTypeIds, 0), Grow(e.AttentionMask, 0), Grow(e.SequenceIds, -1), offsets, starts);
     }
 }

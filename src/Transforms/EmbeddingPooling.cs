@@ -1,3 +1,4 @@
+using MLNet.Transformers.Models;
 using MLNet.Transformers.Models.Bert;
 using static TorchSharp.torch;
 
@@ -25,7 +26,7 @@ public enum EmbeddingPooling
 internal static class EmbeddingPoolingExtensions
 {
     /// <summary>(B, H) sentence vectors from <paramref name="output"/> given the (B, T) attention mask.</summary>
-    public static Tensor Pool(this EmbeddingPooling pooling, BertModelOutput output, Tensor attentionMask)
+    public static Tensor Pool(this EmbeddingPooling pooling, EncoderOutput output, Tensor attentionMask)
     {
         using var scope = NewDisposeScope();
         var hidden = output.LastHiddenState; // (B, T, H)

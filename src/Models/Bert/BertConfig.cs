@@ -78,9 +78,19 @@ public sealed record BertConfig
     };
 
     /// <summary>Throws an <see cref="ArgumentException"/> that names the first inconsistent field.</summary>
-    public void Validate()
+    public void Validate() => Validate("BERT", "bert");
+
+    /// <summary>
+    /// The validation of every BERT-shaped config (HF's <c>RobertaConfig</c> subclasses <c>BertConfig</c>): the error names
+    /// <paramref name="family"/> (e.g. "RoBERTa") and model_type must be <paramref name="modelType"/>.
+    /// </summary>
+    internal void Validate(string family, string modelType)
     {
-        Require(ModelType is "bert", "model_type", $"is '{ModelType}', expected 'bert'");
+        void Require(bool ok, string field, string problem)
+        {
+            if (!ok) throw new ArgumentException($"{family} config field '{field}' {problem}.", field);
+        }
+        Require(ModelType == modelType, "model_type", $"is '{ModelType}', expected '{modelType}'");
         Require(VocabSize > 0, "vocab_size", "must be positive");
         Require(HiddenSize > 0, "hidden_size", "must be positive");
         Require(NumHiddenLayers > 0, "num_hidden_layers", "must be positive");
@@ -96,7 +106,7 @@ public sealed record BertConfig
             $"'{HiddenAct}' is not supported (use gelu, gelu_new, gelu_pytorch_tanh or relu)");
         Require(PositionEmbeddingType is "absolute", "position_embedding_type",
             $"'{PositionEmbeddingType}' is not supported; only 'absolute' position embeddings are implemented");
-        Require(TieWordEmbeddings, "tie_word_embeddings", "false is not supported: BERT's MLM decoder is tied to the word embeddings");
+        Require(TieWordEmbeddings, "tie_word_embeddings", $"false is not supported: {family}'s MLM decoder is tied to the word embeddings");
         Require(PadTokenId >= 0 && PadTokenId < VocabSize, "pad_token_id", $"({PadTokenId}) must be a token id in [0, vocab_size = {VocabSize})");
         // Upper bounds far above any published BERT, so a typo fails here with the field's name instead of in a native allocation.
         Require(VocabSize <= MaxVocabSize, "vocab_size", $"({VocabSize}) is larger than {MaxVocabSize}");
@@ -121,10 +131,5 @@ public sealed record BertConfig
             long heads = (h * h + h) + (h * h + 3 * h) + VocabSize + 2 * h + 2;   // pooler, MLM transform + bias, NSP
             return embeddings + NumHiddenLayers * layer + heads;
         }
-    }
-
-    private static void Require(bool ok, string field, string problem)
-    {
-        if (!ok) throw new ArgumentException($"BERT config field '{field}' {problem}.", field);
     }
 }

@@ -6,7 +6,7 @@ namespace MLNet.Transformers.Models.Bert;
 /// <param name="Encoder">The encoder's outputs.</param>
 /// <param name="PredictionLogits">(B, T, V) MLM logits, or (N, V) at the selected positions.</param>
 /// <param name="SeqRelationshipLogits">(B, 2) NSP logits, or null without the NSP head.</param>
-public sealed record BertPreTrainingOutput(BertModelOutput Encoder, Tensor PredictionLogits, Tensor? SeqRelationshipLogits);
+public sealed record BertPreTrainingOutput(EncoderOutput Encoder, Tensor PredictionLogits, Tensor? SeqRelationshipLogits);
 
 /// <summary>
 /// BERT with its pretraining heads (HF <c>BertForPreTraining</c>, or <c>BertForMaskedLM</c> when built without NSP):
@@ -46,7 +46,7 @@ public sealed class BertForPreTraining : nn.Module
         var logits = cls.PredictTokens(hidden, bert.WordEmbeddingWeight);
         var nsp = cls.HasNextSentencePrediction ? cls.PredictNextSentence(encoded.PoolerOutput!) : null;
         return new BertPreTrainingOutput(
-            new BertModelOutput(encoded.LastHiddenState.MoveToOuterDisposeScope(), encoded.PoolerOutput?.MoveToOuterDisposeScope()),
+            new EncoderOutput(encoded.LastHiddenState.MoveToOuterDisposeScope(), encoded.PoolerOutput?.MoveToOuterDisposeScope()),
             logits.MoveToOuterDisposeScope(), nsp?.MoveToOuterDisposeScope());
     }
 }

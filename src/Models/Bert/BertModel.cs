@@ -2,11 +2,6 @@ using static TorchSharp.torch;
 
 namespace MLNet.Transformers.Models.Bert;
 
-/// <summary>What the encoder returns: every token's last hidden state and, if the model has one, the pooler output.</summary>
-/// <param name="LastHiddenState">(B, T, H).</param>
-/// <param name="PoolerOutput">(B, H), or null for a model built without a pooler.</param>
-public sealed record BertModelOutput(Tensor LastHiddenState, Tensor? PoolerOutput);
-
 /// <summary>
 /// The BERT encoder: embeddings → post-LN transformer layers → optional pooler (HF <c>BertModel</c>).
 /// Saved alone its keys are <c>embeddings.…</c>, <c>encoder.…</c>, <c>pooler.…</c>; inside a task model they get the <c>bert.</c> prefix.
@@ -50,13 +45,13 @@ public sealed class BertModel : nn.Module, IEncoderModel
     /// Encodes a batch. <paramref name="inputIds"/>, <paramref name="tokenTypeIds"/> and <paramref name="attentionMask"/>
     /// are (B, T) int64; the mask is 1 for real tokens and 0 for padding.
     /// </summary>
-    public BertModelOutput forward(Tensor inputIds, Tensor tokenTypeIds, Tensor attentionMask)
+    public EncoderOutput forward(Tensor inputIds, Tensor tokenTypeIds, Tensor attentionMask)
     {
         using var scope = NewDisposeScope();
         // Keys that are padding get no attention: a (B, 1, 1, T) boolean mask broadcast over heads and queries.
         var attend = attentionMask.to(ScalarType.Bool).unsqueeze(1).unsqueeze(2);
         var hidden = encoder.forward(embeddings.forward(inputIds, tokenTypeIds), attend); // (B, T, H)
         var pooled = pooler?.call(hidden);                                                 // (B, H)
-        return new BertModelOutput(hidden.MoveToOuterDisposeScope(), pooled?.MoveToOuterDisposeScope());
+        return new EncoderOutput(hidden.MoveToOuterDisposeScope(), pooled?.MoveToOuterDisposeScope());
     }
 }

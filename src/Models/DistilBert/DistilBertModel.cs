@@ -41,11 +41,11 @@ public sealed class DistilBertModel : nn.Module, IEncoderModel
     public Tensor WordEmbeddingWeight => embeddings.WordEmbeddingWeight;
 
     /// <summary>(B, T) ids and mask → (B, T, D); <paramref name="tokenTypeIds"/> is ignored (DistilBERT has no segments).</summary>
-    public BertModelOutput forward(Tensor inputIds, Tensor tokenTypeIds, Tensor attentionMask)
+    public EncoderOutput forward(Tensor inputIds, Tensor tokenTypeIds, Tensor attentionMask)
     {
         using var scope = NewDisposeScope();
         var attend = attentionMask.to(ScalarType.Bool).unsqueeze(1).unsqueeze(2); // (B, 1, 1, T)
         var hidden = transformer.forward(embeddings.forward(inputIds), attend);
-        return new BertModelOutput(hidden.MoveToOuterDisposeScope(), null);
+        return new EncoderOutput(hidden.MoveToOuterDisposeScope(), null);
     }
 }

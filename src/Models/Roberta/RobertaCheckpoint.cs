@@ -8,7 +8,8 @@ namespace MLNet.Transformers.Models.Roberta;
 /// <summary>
 /// Loads and saves RoBERTa models in Hugging Face layout, strictly (every needed key present, every stored key used except
 /// heads not asked for). RoBERTa's config has BERT's fields (HF's <c>RobertaConfig</c> subclasses <c>BertConfig</c>), so it is
-/// read into a <see cref="BertConfig"/> whose model_type stays "roberta"; only pad_token_id's default differs (1).
+/// read into a <see cref="BertConfig"/> whose model_type stays "roberta" and validated by the same rules, errors naming
+/// RoBERTa; only pad_token_id's default differs (1).
 /// </summary>
 public static class RobertaCheckpoint
 {
@@ -22,8 +23,8 @@ public static class RobertaCheckpoint
         var config = ConfigFile.Load<BertConfig>(path);
         if (config.ModelType != "roberta") throw new ArgumentException($"{path}: model_type is '{config.ModelType}', expected 'roberta'.");
         if (JsonNode.Parse(File.ReadAllText(path))?["pad_token_id"] is null) config = config with { PadTokenId = 1 }; // RobertaConfig's default
-        try { (config with { ModelType = "bert" }).Validate(); }
-        catch (ArgumentException e) { throw new ArgumentException($"{path}: {e.Message.Replace("BERT config", "RoBERTa config", StringComparison.Ordinal)}", e.ParamName, e); }
+        try { config.Validate("RoBERTa", "roberta"); }
+        catch (ArgumentException e) { throw new ArgumentException($"{path}: {e.Message}", e.ParamName, e); }
         if (config.MaxPositionEmbeddings <= config.PadTokenId + 1)
             throw new ArgumentException($"{path}: max_position_embeddings ({config.MaxPositionEmbeddings}) must exceed pad_token_id + 1 ({config.PadTokenId + 1}): RoBERTa positions start after the padding index.");
         return config;

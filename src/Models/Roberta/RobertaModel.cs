@@ -43,12 +43,12 @@ public sealed class RobertaModel : nn.Module, IEncoderModel
     public Tensor WordEmbeddingWeight => embeddings.WordEmbeddingWeight;
 
     /// <inheritdoc/>
-    public BertModelOutput forward(Tensor inputIds, Tensor tokenTypeIds, Tensor attentionMask)
+    public EncoderOutput forward(Tensor inputIds, Tensor tokenTypeIds, Tensor attentionMask)
     {
         using var scope = NewDisposeScope();
         var attend = attentionMask.to(ScalarType.Bool).unsqueeze(1).unsqueeze(2);                 // (B, 1, 1, T)
         var hidden = encoder.forward(embeddings.forward(inputIds, tokenTypeIds), attend);        // (B, T, H)
         var pooled = pooler?.call(hidden);                                                       // (B, H)
-        return new BertModelOutput(hidden.MoveToOuterDisposeScope(), pooled?.MoveToOuterDisposeScope());
+        return new EncoderOutput(hidden.MoveToOuterDisposeScope(), pooled?.MoveToOuterDisposeScope());
     }
 }

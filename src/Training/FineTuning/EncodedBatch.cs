@@ -6,8 +6,8 @@ namespace MLNet.Transformers.Training.FineTuning;
 /// <summary>A tokenized batch on its device, with the task's labels: (B, T) ids, segment ids, mask; labels (B) or (B, T).</summary>
 internal sealed record EncodedBatch(Tensor InputIds, Tensor TokenTypeIds, Tensor AttentionMask, Tensor Labels)
 {
-    /// <summary>Tensors of a padded <see cref="BertBatch"/> plus <paramref name="labels"/>.</summary>
-    public static EncodedBatch Create(BertBatch encoded, Tensor labels, Device device)
+    /// <summary>Tensors of a padded <see cref="EncodedTextBatch"/> plus <paramref name="labels"/>.</summary>
+    public static EncodedBatch Create(EncodedTextBatch encoded, Tensor labels, Device device)
     {
         var shape = new long[] { encoded.BatchSize, encoded.SequenceLength };
         return new EncodedBatch(tensor(encoded.InputIds, shape, device: device), tensor(encoded.TokenTypeIds, shape, device: device),

@@ -49,7 +49,7 @@ internal static class WordWindows
     }
 
     /// <summary>Position of each word's first token in <paramref name="encoding"/> (of <see cref="WordWindow.Text"/>); -1 when it has none.</summary>
-    public static int[] FirstTokens(BertEncoding encoding, string[] words)
+    public static int[] FirstTokens(EncodedText encoding, string[] words)
     {
         var starts = WordStarts(words);
         var first = Enumerable.Repeat(-1, words.Length).ToArray();

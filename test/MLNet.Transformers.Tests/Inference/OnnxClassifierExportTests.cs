@@ -24,7 +24,7 @@ public sealed class OnnxClassifierExportTests
     private sealed class Row { public string Text { get; set; } = ""; public string Sentiment { get; set; } = ""; }
 
     /// <summary>Runs an exported classifier on a tokenized batch: every output, flattened (predicted_class as float).</summary>
-    internal static Dictionary<string, float[]> Run(string path, BertBatch batch)
+    internal static Dictionary<string, float[]> Run(string path, EncodedTextBatch batch)
     {
         using var session = new InferenceSession(path);
         int[] shape = [batch.BatchSize, batch.SequenceLength];
@@ -39,7 +39,7 @@ public sealed class OnnxClassifierExportTests
             ? r.AsTensor<long>().Select(v => (float)v).ToArray() : r.AsTensor<float>().ToArray());
     }
 
-    private static BertBatch Encode(string checkpoint) => BertWordPieceTokenizer.FromDirectory(checkpoint).EncodeBatch(Sentences, null, 128);
+    private static EncodedTextBatch Encode(string checkpoint) => BertWordPieceTokenizer.FromDirectory(checkpoint).EncodeBatch(Sentences, null, 128);
 
     private static int ArgMax(float[] v) => Array.IndexOf(v, v.Max());
 
@@ -134,7 +134,7 @@ public sealed class OnnxClassifierExportTests
         long[] Longs(TorchSharp.torch.Tensor t) => t.to(TorchSharp.torch.ScalarType.Int64).contiguous().data<long>().ToArray();
         var (b, t) = ((int)expected.InputIds.shape[0], (int)expected.InputIds.shape[1]);
         var mask = Longs(expected.AttentionMask);
-        var outputs = Run(dir.File("tagger.onnx"), new BertBatch(Longs(expected.InputIds), Longs(expected.TokenTypeIds), mask, b, t, []));
+        var outputs = Run(dir.File("tagger.onnx"), new EncodedTextBatch(Longs(expected.InputIds), Longs(expected.TokenTypeIds), mask, b, t, []));
         var reference = head.TokenLogits(expected).to(TorchSharp.torch.ScalarType.Float32).contiguous().data<float>().ToArray();
         for (int i = 0; i < b * t; i++)
             if (mask[i] == 1)
@@ -147,7 +147,7 @@ public sealed class OnnxClassifierExportTests
         {
             var pieces = sentences[s].Split(' ').Select(w => tokenizer.Tokenize(w)).ToArray();
             var ids = new[] { tokenizer.ClsTokenId }.Concat(pieces.SelectMany(p => p)).Append(tokenizer.SepTokenId).Select(x => (long)x).ToArray();
-            var classes = Run(dir.File("tagger.onnx"), new BertBatch(ids, new long[ids.Length], ids.Select(_ => 1L).ToArray(), 1, ids.Length, []))["predicted_class"];
+            var classes = Run(dir.File("tagger.onnx"), new EncodedTextBatch(ids, new long[ids.Length], ids.Select(_ => 1L).ToArray(), 1, ids.Length, []))["predicted_class"];
             int position = 1;
             for (int w = 0; w < pieces.Length; w++) { Assert.AreEqual(keys[s][w], (uint)classes[position] + 1, $"sentence {s} word {w}"); position += pieces[w].Length; }
         }

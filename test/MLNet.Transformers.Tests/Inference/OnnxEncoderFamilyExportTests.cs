@@ -46,7 +46,7 @@ public sealed class OnnxEncoderFamilyExportTests
     private static EncoderFixture Family(string family) => family == "roberta" ? roberta : distilbert;
 
     /// <summary>The family's tokenizer on the test sentences (and pairs), padded to the longest row; checks the batch really is padded.</summary>
-    internal static BertBatch PaddedBatch(string checkpoint, IReadOnlyList<string> texts, IReadOnlyList<string>? pairs = null)
+    internal static EncodedTextBatch PaddedBatch(string checkpoint, IReadOnlyList<string> texts, IReadOnlyList<string>? pairs = null)
     {
         var batch = EncoderCheckpoint.LoadTokenizer(checkpoint).EncodeBatch(texts, pairs, maxLength: 38);
         var lengths = batch.Encodings.Select(e => e.AttentionMask.Sum()).ToArray();
@@ -65,7 +65,7 @@ public sealed class OnnxEncoderFamilyExportTests
     }
 
     // Our TorchSharp encoder's last hidden state for the same batch (the transformer does not hand it out).
-    internal static float[] TorchHidden(string checkpoint, BertBatch batch)
+    internal static float[] TorchHidden(string checkpoint, EncodedTextBatch batch)
     {
         using var scope = NewDisposeScope();
         var encoder = EncoderCheckpoint.LoadEncoder(checkpoint, withPooler: false);
@@ -150,7 +150,7 @@ public sealed class OnnxEncoderFamilyExportTests
         transformer.ExportOnnx(dir.File("encoder.onnx"));
         var batch = PaddedBatch(checkpoint, Sentences, Seconds);
         Assert.IsTrue(batch.TokenTypeIds.Contains(1), "pairs carry segment ids 1");
-        var zeroed = new BertBatch(batch.InputIds, new long[batch.TokenTypeIds.Length], batch.AttentionMask, batch.BatchSize, batch.SequenceLength, batch.Encodings);
+        var zeroed = new EncodedTextBatch(batch.InputIds, new long[batch.TokenTypeIds.Length], batch.AttentionMask, batch.BatchSize, batch.SequenceLength, batch.Encodings);
         var (a, b) = (OnnxClassifierExportTests.Run(dir.File("encoder.onnx"), batch), OnnxClassifierExportTests.Run(dir.File("encoder.onnx"), zeroed));
         CollectionAssert.AreEqual(a["embedding"], b["embedding"]);
     }

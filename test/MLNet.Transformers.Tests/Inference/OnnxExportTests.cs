@@ -16,7 +16,7 @@ public sealed class OnnxExportTests
     private static string Fixture => BertParityTests.FixtureDirectory;
 
     /// <summary>Runs an exported model in ONNX Runtime on a tokenized batch: (last_hidden_state, embedding), flattened.</summary>
-    internal static (float[] Hidden, float[] Embedding) RunOnnx(string path, BertBatch batch)
+    internal static (float[] Hidden, float[] Embedding) RunOnnx(string path, EncodedTextBatch batch)
     {
         using var session = new InferenceSession(path);
         int[] shape = [batch.BatchSize, batch.SequenceLength];
@@ -32,7 +32,7 @@ public sealed class OnnxExportTests
     }
 
     /// <summary>Our TorchSharp encoder's last hidden state for the same batch, flattened.</summary>
-    private static float[] TorchHidden(string checkpoint, BertBatch batch)
+    private static float[] TorchHidden(string checkpoint, EncodedTextBatch batch)
     {
         using var scope = NewDisposeScope();
         using var encoder = BertCheckpoint.LoadEncoder(checkpoint, withPooler: false);

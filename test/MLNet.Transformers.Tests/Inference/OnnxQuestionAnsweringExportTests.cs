@@ -40,7 +40,7 @@ public sealed class OnnxQuestionAnsweringExportTests
     }
 
     // Every window QuestionAnswer scores for the examples, padded with the tokenizer's pad id into one batch.
-    private static BertBatch Windows(IEncoderTokenizer tokenizer)
+    private static EncodedTextBatch Windows(IEncoderTokenizer tokenizer)
     {
         var encoder = new QaEncoder(tokenizer, MaxLength, documentStride: 8, maxQuestionLength: 64);
         var windows = Examples.SelectMany(e => encoder.Encode(e.Question, e.Context).Windows).ToList();
@@ -51,10 +51,10 @@ public sealed class OnnxQuestionAnsweringExportTests
         for (int r = 0; r < windows.Count; r++)
             for (int i = 0; i < windows[r].InputIds.Length; i++)
                 (ids[r * t + i], types[r * t + i], mask[r * t + i]) = (windows[r].InputIds[i], windows[r].TokenTypeIds[i], 1);
-        return new BertBatch(ids, types, mask, windows.Count, t, []);
+        return new EncodedTextBatch(ids, types, mask, windows.Count, t, []);
     }
 
-    private static (float[] Start, float[] End) TorchLogits(QuestionAnsweringTransformer transformer, BertBatch batch)
+    private static (float[] Start, float[] End) TorchLogits(QuestionAnsweringTransformer transformer, EncodedTextBatch batch)
     {
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
@@ -115,7 +115,7 @@ public sealed class OnnxQuestionAnsweringExportTests
         Assert.IsLessThan(5e-2, endProbability);
     }
 
-    private static float[] Softmax(float[] logits, BertBatch batch)
+    private static float[] Softmax(float[] logits, EncodedTextBatch batch)
     {
         var result = new float[logits.Length];
         for (int r = 0; r < batch.BatchSize; r++)

@@ -34,7 +34,7 @@ public sealed class ScoringPrecisionTests
         ((actual.to(ScalarType.Float32) - expected).norm() / expected.norm()).item<float>();
 
     // Relative error of the last hidden state (over real tokens) of a bf16-prepared copy of the model, and of the model cast wholly to bf16.
-    private static (double Mixed, double CastAll) Errors(Func<BertModel> load, BertBatch batch)
+    private static (double Mixed, double CastAll) Errors(Func<BertModel> load, EncodedTextBatch batch)
     {
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
@@ -69,7 +69,7 @@ public sealed class ScoringPrecisionTests
         var mask = new long[ids.Length];
         var random = new Random(5);
         for (int i = 0; i < ids.Length; i++) { ids[i] = random.Next(5, 1000); mask[i] = i % 64 < 16 + 6 * (i / 64) ? 1 : 0; }
-        var batch = new BertBatch(ids, new long[ids.Length], mask, 8, 64, []);
+        var batch = new EncodedTextBatch(ids, new long[ids.Length], mask, 8, 64, []);
         using var scope = NewDisposeScope();
         var state = new Dictionary<string, Tensor>();
         manual_seed(3);

@@ -123,7 +123,7 @@ public sealed class PretrainedOnnxImportTests
     }
 
     // The original graph (PyTorch 1.10 export) in ONNX Runtime: output 0 is last_hidden_state (B, T, H), MiniLM's output 1 its pooler (B, H).
-    private static float[] RunOriginal(string path, BertBatch batch, int output = 0)
+    private static float[] RunOriginal(string path, EncodedTextBatch batch, int output = 0)
     {
         using var session = new InferenceSession(path);
         int[] shape = [batch.BatchSize, batch.SequenceLength];
@@ -134,7 +134,7 @@ public sealed class PretrainedOnnxImportTests
     }
 
     // sentence-transformers' Pooling (mean over real tokens, or the first token) then Normalize, in doubles.
-    private static float[] PoolAndNormalize(float[] hidden, BertBatch batch, EmbeddingPooling pooling)
+    private static float[] PoolAndNormalize(float[] hidden, EncodedTextBatch batch, EmbeddingPooling pooling)
     {
         int b = batch.BatchSize, t = batch.SequenceLength, h = hidden.Length / (b * t);
         var result = new float[b * h];
