@@ -46,7 +46,7 @@ public static class FineTuningCatalog
     {
         ArgumentNullException.ThrowIfNull(catalog);
         ArgumentNullException.ThrowIfNull(options);
-        return new SequenceClassificationEstimator(MLNetInternals.GetEnvironment(catalog), SequenceClassificationJob.From(options));
+        return new SequenceClassificationEstimator(MLNetInternals.GetEnvironment(catalog), options);
     }
 
     /// <summary>
@@ -81,7 +81,7 @@ public static class FineTuningCatalog
     {
         ArgumentNullException.ThrowIfNull(catalog);
         ArgumentNullException.ThrowIfNull(options);
-        return new SequenceClassificationEstimator(MLNetInternals.GetEnvironment(catalog), SequenceClassificationJob.From(options));
+        return new SequenceClassificationEstimator(MLNetInternals.GetEnvironment(catalog), options);
     }
 
     /// <summary>

@@ -2,6 +2,7 @@ using TorchSharp;
 using Microsoft.ML;
 using Microsoft.ML.Runtime;
 using MLNet.Transformers.Checkpoints;
+using MLNet.Transformers.Models;
 using MLNet.Transformers.Models.Gpt2;
 using MLNet.Transformers.Tokenization;
 using MLNet.Transformers.Training;
@@ -63,24 +64,19 @@ public sealed class CausalLanguageModelEstimator : IEstimator<CausalLanguageMode
     {
         ArgumentNullException.ThrowIfNull(input);
         GetOutputSchema(EstimatorSchema.ShapeOf(input.Schema));
-        int seed = options.Training.ResolveSeed(env);
-        manual_seed(seed);
         bool trains = options.MaxEpochs > 0 && options.Training.MaxSteps is not 0;
-        using var channel = env.Start("PretrainCausalLanguageModel");
-        var texts = trains || checkpointDirectory is null ? MaskedLanguageModelEstimator.ReadTexts(input, options.TextColumnName) : [];
-
-        var tokenizer = CreateTokenizer(texts, channel);
-        var model = CreateModel(tokenizer);
-        try
+        IReadOnlyList<string> texts = [];
+        Gpt2BpeTokenizer? tokenizer = null;
+        return FitRun.Run(env, options.Training, "PretrainCausalLanguageModel", run =>
         {
-            if (trains) Train(model, tokenizer, texts, seed, channel);
-            return new CausalLanguageModelTransformer(Settings, model, tokenizer);
-        }
-        catch
+            texts = trains || checkpointDirectory is null ? MaskedLanguageModelEstimator.ReadTexts(input, options.TextColumnName) : [];
+            tokenizer = CreateTokenizer(texts, run.Channel);
+            return CreateModel(tokenizer);
+        }, (model, run) =>
         {
-            model.Dispose();
-            throw;
-        }
+            if (trains) Train(model, tokenizer!, texts, run);
+            return new CausalLanguageModelTransformer(Settings, model, tokenizer!);
+        });
     }
 
     private Gpt2BpeTokenizer CreateTokenizer(IReadOnlyList<string> texts, IChannel channel)
@@ -106,12 +102,10 @@ public sealed class CausalLanguageModelEstimator : IEstimator<CausalLanguageMode
             EosTokenId = tokenizer.EndOfTextId,
             NPositions = Math.Max(options.ModelConfig.NPositions, options.BlockSize),
         };
-        var model = new Gpt2LMHeadModel(config);
-        Gpt2Initializer.Initialize(model, config);
-        return model;
+        return ModuleDisposal.Build(() => new Gpt2LMHeadModel(config), model => Gpt2Initializer.Initialize(model, config));
     }
 
-    private void Train(Gpt2LMHeadModel model, Gpt2BpeTokenizer tokenizer, IReadOnlyList<string> texts, int seed, IChannel channel)
+    private void Train(Gpt2LMHeadModel model, Gpt2BpeTokenizer tokenizer, IReadOnlyList<string> texts, FitRun run)
     {
         int blockSize = Math.Min(options.BlockSize, model.Config.NPositions);
         var documents = texts.Where(t => t.Length > 0).ToList();
@@ -121,7 +115,7 @@ public sealed class CausalLanguageModelEstimator : IEstimator<CausalLanguageMode
         else if (options.ValidationFraction > 0 && documents.Count > 1)
         {
             var shuffled = documents.ToArray();
-            new Random(seed).Shuffle(shuffled);
+            new Random(run.Seed).Shuffle(shuffled);
             int n = Math.Max(1, (int)Math.Round(documents.Count * options.ValidationFraction));
             validDocs = shuffled.Take(n).ToList();
             trainDocs = shuffled.Skip(n).ToList();
@@ -130,11 +124,11 @@ public sealed class CausalLanguageModelEstimator : IEstimator<CausalLanguageMode
         var valid = Training.CausalLanguageModel.CausalLanguageModelPacker.Pack(validDocs.Select(tokenizer.Encode), tokenizer.EndOfTextId, blockSize);
         if (train.Count == 0)
             throw new InvalidOperationException($"Column '{options.TextColumnName}' yielded no training tokens: the input has no non-empty text.");
-        channel.Info($"{trainDocs.Count} training documents → {train.Count} blocks of {blockSize}; {validDocs.Count} validation documents → {valid.Count} blocks.");
+        run.Channel.Info($"{trainDocs.Count} training documents → {train.Count} blocks of {blockSize}; {validDocs.Count} validation documents → {valid.Count} blocks.");
         var device = Models.DeviceName.Parse(options.Device);
         model.to(device);
         var task = new CausalLanguageModelTask(model, train, valid, tokenizer.EndOfTextId, options.BatchSize, device);
-        LastTrainingResult = Trainer.Run(model, task, options.Training, options.MaxEpochs, seed, message => channel.Info(message), message => channel.Warning(message));
+        LastTrainingResult = run.Train(model, task, options.Training, options.MaxEpochs);
         LastValidationPerplexity = task.LastValidationPerplexity;
     }
 }

@@ -65,36 +65,36 @@ public sealed class MaskedLanguageModelEstimator : IEstimator<FillMaskTransforme
     {
         ArgumentNullException.ThrowIfNull(input);
         GetOutputSchema(EstimatorSchema.ShapeOf(input.Schema));
-        int seed = options.Training.ResolveSeed(env);
-        manual_seed(seed);
         bool trains = options.MaxEpochs > 0 && options.Training.MaxSteps is not 0;
-        using var channel = env.Start("PretrainMaskedLanguageModel");
-        // BERT checkpoints continue below with the next-sentence objective available; the other families' masked-LM continues alone.
+        // BERT checkpoints (and models from scratch) keep the next-sentence objective available; the other families' masked-LM continues alone.
         if (checkpointDirectory is { } directory && EncoderFamilies.Of(directory) is { HasNextSentencePrediction: false } family)
-            return trains ? ContinuePretraining(directory, family, input, seed, channel) : FillMaskTransformer.FromCheckpoint(Settings, directory);
+        {
+            if (trains) return ContinuePretraining(directory, family, input);
+            manual_seed(options.Training.ResolveSeed(env));   // torch's state after Fit is the same whether or not it trains
+            return FillMaskTransformer.FromCheckpoint(Settings, directory);
+        }
 
-        var texts = ReadTexts(input, options.TextColumnName);
-        var tokenizer = CreateTokenizer(texts, channel);
-        var model = CreateModel(tokenizer, trains);
-        try
+        IReadOnlyList<string> texts = [];
+        BertWordPieceTokenizer? tokenizer = null;
+        return FitRun.Run(env, options.Training, "PretrainMaskedLanguageModel", run =>
+        {
+            texts = ReadTexts(input, options.TextColumnName);
+            tokenizer = CreateTokenizer(texts, run.Channel);
+            return CreateModel(tokenizer, trains);
+        }, (model, run) =>
         {
             if (trains)
             {
-                var special = new SpecialTokenIds(tokenizer.PadTokenId, tokenizer.UnkTokenId, tokenizer.ClsTokenId, tokenizer.SepTokenId, tokenizer.MaskTokenId, tokenizer.VocabularySize);
+                var special = new SpecialTokenIds(tokenizer!.PadTokenId, tokenizer.UnkTokenId, tokenizer.ClsTokenId, tokenizer.SepTokenId, tokenizer.MaskTokenId, tokenizer.VocabularySize);
                 Func<int, bool>? continuation = options.WholeWordMasking ? id => tokenizer.IdToToken(id).StartsWith("##", StringComparison.Ordinal) : null;
                 Train(model, (ids, types, mask, chosen) =>
                 {
                     var output = model.forward(ids, types, mask, chosen);
                     return (output.PredictionLogits, output.SeqRelationshipLogits);
-                }, tokenizer, special, continuation, texts, seed, channel);
+                }, tokenizer, special, continuation, texts, run);
             }
-            return new FillMaskTransformer(Settings, model, tokenizer);
-        }
-        catch
-        {
-            model.DisposeWithWeights();
-            throw;
-        }
+            return new FillMaskTransformer(Settings, model, tokenizer!);
+        });
     }
 
     private BertWordPieceTokenizer CreateTokenizer(IReadOnlyList<string> texts, IChannel channel)
@@ -130,40 +130,42 @@ public sealed class MaskedLanguageModelEstimator : IEstimator<FillMaskTransforme
     // Masked-LM pretraining continued from a checkpoint of a family without a next-sentence head (RoBERTa, DistilBERT): the
     // family's tokenizer and special tokens (<s> </s> <pad> <unk> <mask> for RoBERTa), sequences packed as <s> A </s> /
     // [CLS] A [SEP], no next-sentence objective.
-    private FillMaskTransformer ContinuePretraining(string directory, EncoderFamily family, IDataView input, int seed, IChannel channel)
+    private FillMaskTransformer ContinuePretraining(string directory, EncoderFamily family, IDataView input)
     {
         string modelType = family.ModelType;
         if (options.NextSentencePrediction)
             throw new ArgumentException($"Checkpoint '{directory}' has model_type '{modelType}', which has no next-sentence head: set NextSentencePrediction = false to continue its masked-LM pretraining.", nameof(options));
         if (options.WholeWordMasking && !family.HasWordPieceContinuations)
             throw new NotSupportedException($"WholeWordMasking needs WordPiece's \"##\" continuation pieces; model_type '{modelType}' uses byte-level BPE. Set WholeWordMasking = false.");
-        var texts = ReadTexts(input, options.TextColumnName);
-        var tokenizer = family.LoadTokenizer(directory);   // checked against vocab_size before weights are allocated
-        var (model, masked) = family.LoadForMaskedLM(directory, allowFreshHead: true);
-        try
+        IReadOnlyList<string> texts = [];
+        IEncoderTokenizer? tokenizer = null;
+        IMaskedLanguageModel? masked = null;
+        return FitRun.Run(env, options.Training, "PretrainMaskedLanguageModel", _ =>
         {
-            if (options.MaxSequenceLength > masked.MaxPositions)
+            texts = ReadTexts(input, options.TextColumnName);
+            tokenizer = family.LoadTokenizer(directory);   // checked against vocab_size before weights are allocated
+            var loaded = family.LoadForMaskedLM(directory, allowFreshHead: true);
+            masked = loaded.Model;
+            return loaded.Weights;
+        }, (model, run) =>
+        {
+            if (options.MaxSequenceLength > masked!.MaxPositions)
                 throw new ArgumentOutOfRangeException(nameof(options), options.MaxSequenceLength, $"MaxSequenceLength must not exceed the {masked.MaxPositions} tokens model_type '{modelType}' has positions for.");
-            var pair = tokenizer.PairTemplate;   // [CLS]/<s> first, [SEP]/</s> last
+            var pair = tokenizer!.PairTemplate;   // [CLS]/<s> first, [SEP]/</s> last
             var special = new SpecialTokenIds(tokenizer.PadTokenId, tokenizer.UnkTokenId, pair.Start[0], pair.End[0], tokenizer.MaskTokenId, tokenizer.VocabularySize);
             Func<int, bool>? continuation = options.WholeWordMasking ? id => tokenizer.IdToToken(id).StartsWith("##", StringComparison.Ordinal) : null;
-            Train(model, (ids, types, mask, chosen) => (masked.forward(ids, types, mask, chosen), null), tokenizer, special, continuation, texts, seed, channel);
+            Train(model, (ids, types, mask, chosen) => (masked.forward(ids, types, mask, chosen), null), tokenizer, special, continuation, texts, run);
             return new FillMaskTransformer(Settings, model, masked, tokenizer);
-        }
-        catch
-        {
-            model.DisposeWithWeights();
-            throw;
-        }
+        });
     }
 
     private void Train(nn.Module model, PretrainingForward forward, IEncoderTokenizer tokenizer, SpecialTokenIds special, Func<int, bool>? continuation,
-        IReadOnlyList<string> texts, int seed, IChannel channel)
+        IReadOnlyList<string> texts, FitRun run)
     {
         var device = Models.DeviceName.Parse(options.Device);
         var corpusOptions = new PretrainingCorpusOptions { RowFormat = options.RowFormat };
         var documents = PretrainingCorpus.ReadDocuments(texts, corpusOptions);
-        var random = new Random(seed);
+        var random = new Random(run.Seed);
         IReadOnlyList<CorpusDocument> trainDocs = documents, validDocs = [];
         if (options.ValidationSet is not null)
             validDocs = PretrainingCorpus.ReadDocuments(ReadTexts(options.ValidationSet, options.TextColumnName), corpusOptions);
@@ -176,10 +178,10 @@ public sealed class MaskedLanguageModelEstimator : IEstimator<FillMaskTransforme
         }
 
         var trainInstances = BuildInstances(trainDocs, tokenizer, special, random);
-        var validInstances = validDocs.Count == 0 ? [] : BuildInstances(validDocs, tokenizer, special, new Random(seed + 1));
+        var validInstances = validDocs.Count == 0 ? [] : BuildInstances(validDocs, tokenizer, special, new Random(run.Seed + 1));
         if (trainInstances.Count == 0)
             throw new InvalidOperationException($"Column '{options.TextColumnName}' yielded no training sequences: the input has no non-empty text.");
-        channel.Info($"{trainDocs.Count} training documents → {trainInstances.Count} sequences; {validDocs.Count} validation documents → {validInstances.Count} sequences.");
+        run.Channel.Info($"{trainDocs.Count} training documents → {trainInstances.Count} sequences; {validDocs.Count} validation documents → {validInstances.Count} sequences.");
 
         var masker = new MaskedLanguageModelMasker(special, new MaskedLanguageModelMaskerOptions
         {
@@ -189,8 +191,8 @@ public sealed class MaskedLanguageModelEstimator : IEstimator<FillMaskTransforme
             WholeWordMasking = options.WholeWordMasking,
         });
         model.to(device);
-        var task = new MaskedLanguageModelTask(forward, trainInstances, validInstances, special, masker, continuation, options.BatchSize, device, seed);
-        LastTrainingResult = Trainer.Run(model, task, options.Training, options.MaxEpochs, seed, message => channel.Info(message), message => channel.Warning(message));
+        var task = new MaskedLanguageModelTask(forward, trainInstances, validInstances, special, masker, continuation, options.BatchSize, device, run.Seed);
+        LastTrainingResult = run.Train(model, task, options.Training, options.MaxEpochs);
         LastValidationMetrics = task.LastValidationMetrics;
     }
 

@@ -65,28 +65,22 @@ public sealed class QuestionAnsweringEstimator : IEstimator<QuestionAnsweringTra
     {
         ArgumentNullException.ThrowIfNull(input);
         GetOutputSchema(EstimatorSchema.ShapeOf(input.Schema));
-        int seed = options.Training.ResolveSeed(env);
-        manual_seed(seed);
-        using var channel = env.Start("QuestionAnswer");
-
-        // The family's tokenizer, checked against the model's vocab_size, before any weight is allocated.
-        var tokenizer = EncoderCheckpoint.LoadTokenizer(checkpointDirectory);
-        // Answering with the checkpoint as it is needs its trained span head; training may start one fresh.
-        var model = EncoderCheckpoint.LoadForQuestionAnswering(checkpointDirectory, requireHead: !Trains);
-        try
+        IEncoderTokenizer? tokenizer = null;
+        return FitRun.Run(env, options.Training, "QuestionAnswer", _ =>
+        {
+            // The family's tokenizer, checked against the model's vocab_size, before any weight is allocated.
+            tokenizer = EncoderCheckpoint.LoadTokenizer(checkpointDirectory);
+            // Answering with the checkpoint as it is needs its trained span head; training may start one fresh.
+            return EncoderCheckpoint.LoadForQuestionAnswering(checkpointDirectory, requireHead: !Trains);
+        }, (model, run) =>
         {
             int maxLength = options.MaxSequenceLength ?? Math.Min(384, model.MaxPositions);
-            var settings = Settings(maxLength, model.MaxPositions, tokenizer.PairTemplate.Count);
+            var settings = Settings(maxLength, model.MaxPositions, tokenizer!.PairTemplate.Count);
             if (settings.DocumentStride >= maxLength)
                 throw new ArgumentOutOfRangeException(nameof(options), settings.DocumentStride, $"DocumentStride must be smaller than MaxSequenceLength ({maxLength}).");
-            if (Trains) Train(model, tokenizer, settings, input, seed, channel);
+            if (Trains) Train(model, tokenizer, settings, input, run);
             return new QuestionAnsweringTransformer(settings, model, tokenizer);
-        }
-        catch
-        {
-            model.Dispose();
-            throw;
-        }
+        });
     }
 
     private QuestionAnsweringSettings Settings(int maxSequenceLength, int maxPositions, int specialTokens)
@@ -99,16 +93,16 @@ public sealed class QuestionAnsweringEstimator : IEstimator<QuestionAnsweringTra
             Math.Min(options.MaxQuestionLength, maxSequenceLength - specialTokens - 1), options.MaxAnswerLength, options.AllowNoAnswer, options.BatchSize, options.Device, options.Precision);
     }
 
-    private void Train(QuestionAnsweringModel model, IEncoderTokenizer tokenizer, QuestionAnsweringSettings settings, IDataView input, int seed, IChannel channel)
+    private void Train(QuestionAnsweringModel model, IEncoderTokenizer tokenizer, QuestionAnsweringSettings settings, IDataView input, FitRun run)
     {
         var device = Models.DeviceName.Parse(options.Device);
         var encoder = new QaEncoder(tokenizer, settings.MaxSequenceLength, settings.DocumentStride, settings.MaxQuestionLength);
-        var training = Windows(input, encoder, "training", channel);
-        var validation = options.ValidationSet is null ? [] : Windows(options.ValidationSet, encoder, "validation", channel);
+        var training = Windows(input, encoder, "training", run.Channel);
+        var validation = options.ValidationSet is null ? [] : Windows(options.ValidationSet, encoder, "validation", run.Channel);
         if (training.Count == 0) throw new InvalidOperationException("The training data has no rows to train on.");
         model.to(device);
         var task = new QuestionAnsweringTask(model, training, validation, options.BatchSize, tokenizer.PadTokenId, device);
-        LastTrainingResult = Trainer.Run(model, task, options.Training, options.MaxEpochs, seed, message => channel.Info(message), message => channel.Warning(message));
+        LastTrainingResult = run.Train(model, task, options.Training, options.MaxEpochs);
         model.eval();
     }
 

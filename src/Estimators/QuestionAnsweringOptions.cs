@@ -1,6 +1,3 @@
-using Microsoft.ML;
-using MLNet.Transformers.Training;
-
 namespace MLNet.Transformers.Estimators;
 
 /// <summary>
@@ -8,10 +5,14 @@ namespace MLNet.Transformers.Estimators;
 /// Column names and the defaults of TopK, BatchSize and MaxEpochs are ML.NET's own QuestionAnswer trainer's; windowing
 /// and span limits follow HF's question-answering pipeline.
 /// </summary>
-public sealed class QuestionAnsweringOptions
+public sealed class QuestionAnsweringOptions : EncoderFineTuningOptions
 {
-    /// <summary>HF checkpoint (config.json with model_type bert, roberta or distilbert + model.safetensors + vocab.txt, or RoBERTa's vocab.json + merges.txt); its <c>qa_outputs</c> head is used when present, else starts fresh. Also a Hugging Face Hub id, "org/name" or "org/name@revision" (downloaded into the Hub cache, resolved when the estimator is created), or an encoder .onnx file.</summary>
-    public string CheckpointDirectory { get; set; } = "";
+    /// <summary>Creates the options with ML.NET's QuestionAnswer defaults: BatchSize 4 windows, and learning rate 3e-5 (as HF's SQuAD examples).</summary>
+    public QuestionAnsweringOptions()
+    {
+        BatchSize = 4;
+        Training = new() { LearningRate = 3e-5 };
+    }
 
     /// <summary>Input: the paragraph (<see cref="string"/>), of any length: it is read in overlapping windows.</summary>
     public string ContextColumnName { get; set; } = "Context";
@@ -37,15 +38,6 @@ public sealed class QuestionAnsweringOptions
     /// <summary>Answers per question.</summary>
     public int TopK { get; set; } = 3;
 
-    /// <summary>Windows per batch, in training and in scoring.</summary>
-    public int BatchSize { get; set; } = 4;
-
-    /// <summary>Passes over the training data; 0 trains nothing and answers with the checkpoint's <c>qa_outputs</c> head as it is.</summary>
-    public int MaxEpochs { get; set; } = 10;
-
-    /// <summary>Rows (same columns as the training data) whose loss is reported during training and drives early stopping.</summary>
-    public IDataView? ValidationSet { get; set; }
-
     /// <summary>Tokens per window, [CLS]/[SEP] included; null = min(384, the model's max_position_embeddings), as HF.</summary>
     public int? MaxSequenceLength { get; set; }
 
@@ -63,13 +55,4 @@ public sealed class QuestionAnsweringOptions
 
     /// <summary>Skip (and count in the log) training rows whose TrainingAnswer is not the context's text at AnswerIndex, instead of failing.</summary>
     public bool SkipMisalignedAnswers { get; set; }
-
-    /// <summary>Arithmetic of the returned transformer when scoring: <see cref="Precision.Auto"/> (default: bf16 matmuls where the CPU has AVX512-BF16/AMX, fp32 elsewhere, decided on the host that scores), Float32, or BFloat16 with fp32 LayerNorm/residuals/softmax (training precision is <c>Training.UseBf16</c>). Saved with the model as set.</summary>
-    public Precision Precision { get; set; } = Precision.Auto;
-
-    /// <summary>TorchSharp device, e.g. "cpu" or "cuda".</summary>
-    public string Device { get; set; } = "cpu";
-
-    /// <summary>The shared training loop's settings (learning rate default 3e-5, as HF's SQuAD examples).</summary>
-    public TrainerOptions Training { get; set; } = new() { LearningRate = 3e-5 };
 }

@@ -78,24 +78,20 @@ public sealed class SpanCorruptionEstimator : IEstimator<SpanCorruptionTransform
     {
         ArgumentNullException.ThrowIfNull(input);
         GetOutputSchema(EstimatorSchema.ShapeOf(input.Schema));
-        int seed = options.Training.ResolveSeed(env);
-        int generationSeed = options.Generation.Seed ?? Persistence.MLNetInternals.GetSeed(env) ?? 0;
-        manual_seed(seed);
         bool trains = options.MaxEpochs > 0 && options.Training.MaxSteps is not 0;
-        using var channel = env.Start("PretrainSpanCorruption");
-        var tokenizer = T5Tokenizer.FromDirectory(checkpointDirectory ?? tokenizerDirectory!);
-        var model = CreateModel(tokenizer);
-        try
+        int generationSeed = 0;
+        T5Tokenizer? tokenizer = null;
+        return FitRun.Run(env, options.Training, "PretrainSpanCorruption", _ =>
         {
-            TextToTextTransformer.RequireVocabulary(tokenizer, model.Config, $"'{checkpointDirectory ?? tokenizerDirectory}'");
-            if (trains) Train(model, tokenizer, input, seed, channel);
-            return new SpanCorruptionTransformer(Settings(generationSeed), model, tokenizer);
-        }
-        catch
+            generationSeed = options.Generation.Seed ?? Persistence.MLNetInternals.GetSeed(env) ?? 0;
+            tokenizer = T5Tokenizer.FromDirectory(checkpointDirectory ?? tokenizerDirectory!);
+            return CreateModel(tokenizer);
+        }, (model, run) =>
         {
-            model.DisposeWithWeights();
-            throw;
-        }
+            TextToTextTransformer.RequireVocabulary(tokenizer!, model.Config, $"'{checkpointDirectory ?? tokenizerDirectory}'");
+            if (trains) Train(model, tokenizer!, input, run);
+            return new SpanCorruptionTransformer(Settings(generationSeed), model, tokenizer!);
+        });
     }
 
     private T5ForConditionalGeneration CreateModel(T5Tokenizer tokenizer)
@@ -111,7 +107,7 @@ public sealed class SpanCorruptionEstimator : IEstimator<SpanCorruptionTransform
         return model;
     }
 
-    private void Train(T5ForConditionalGeneration model, T5Tokenizer tokenizer, IDataView input, int seed, IChannel channel)
+    private void Train(T5ForConditionalGeneration model, T5Tokenizer tokenizer, IDataView input, FitRun run)
     {
         var documents = MaskedLanguageModelEstimator.ReadTexts(input, options.TextColumnName).Where(t => !string.IsNullOrWhiteSpace(t)).ToList();
         IReadOnlyList<string> trainDocs = documents, validDocs = [];
@@ -120,7 +116,7 @@ public sealed class SpanCorruptionEstimator : IEstimator<SpanCorruptionTransform
         else if (options.ValidationFraction > 0 && documents.Count > 1)
         {
             var shuffled = documents.ToArray();
-            new Random(seed).Shuffle(shuffled);
+            new Random(run.Seed).Shuffle(shuffled);
             int n = Math.Max(1, (int)Math.Round(documents.Count * options.ValidationFraction));
             validDocs = shuffled.Take(n).ToList();
             trainDocs = shuffled.Skip(n).ToList();
@@ -131,15 +127,15 @@ public sealed class SpanCorruptionEstimator : IEstimator<SpanCorruptionTransform
         if (trainChunks.Count == 0)
             throw new InvalidOperationException($"Column '{options.TextColumnName}' yielded no training tokens: the input has no non-empty text.");
         var builder = new PretrainingExampleBuilder(options.Objective, CorruptionVocabulary.FromTokenizer(tokenizer), options.CorruptionRate, options.MeanSpanLength);
-        // A fresh corruption per epoch, drawn from (seed, epoch, chunk) only; validation's is drawn once (epoch −1).
+        // A fresh corruption per epoch, drawn from (run.Seed, epoch, chunk) only; validation's is drawn once (epoch −1).
         List<TextToTextPair> Examples(IReadOnlyList<int[]> chunks, int epoch, int s) =>
             chunks.Select((c, i) => builder.Build(c, new Random(StableSeed.Mix(s, epoch, i)))).ToList();
-        var valid = Examples(validChunks, -1, seed);
-        channel.Info($"{options.Objective}: {trainDocs.Count} documents → {trainChunks.Count} chunks of {chunkLength} tokens; {validChunks.Count} validation chunks.");
+        var valid = Examples(validChunks, -1, run.Seed);
+        run.Channel.Info($"{options.Objective}: {trainDocs.Count} documents → {trainChunks.Count} chunks of {chunkLength} tokens; {validChunks.Count} validation chunks.");
         var device = DeviceName.Parse(options.Device);
         model.to(device);
         var task = new TextToTextTask(model, (epoch, s) => Examples(trainChunks, epoch, s), trainChunks.Count, valid, options.BatchSize, device);
-        LastTrainingResult = Trainer.Run(model, task, options.Training, options.MaxEpochs, seed, message => channel.Info(message), message => channel.Warning(message));
+        LastTrainingResult = run.Train(model, task, options.Training, options.MaxEpochs);
         var history = LastTrainingResult.ValidationHistory;
         LastValidationLoss = history.Count == 0 ? null : LastTrainingResult.RestoredBestStep is null ? history[^1].Loss : history.Min(v => v.Loss);
     }

@@ -75,35 +75,31 @@ public sealed class TextToTextEstimator : IEstimator<TextToTextTransformer>
     {
         ArgumentNullException.ThrowIfNull(input);
         GetOutputSchema(EstimatorSchema.ShapeOf(input.Schema));
-        int seed = options.Training.ResolveSeed(env);
-        int generationSeed = options.Generation.Seed ?? Persistence.MLNetInternals.GetSeed(env) ?? 0;
-        manual_seed(seed);
-        using var channel = env.Start("TextToText");
-        var tokenizer = T5Tokenizer.FromDirectory(checkpointDirectory);
-        var model = T5Checkpoint.Load(checkpointDirectory);
-        try
+        int generationSeed = 0;
+        T5Tokenizer? tokenizer = null;
+        return FitRun.Run(env, options.Training, "TextToText", _ =>
         {
-            TextToTextTransformer.RequireVocabulary(tokenizer, model.Config, $"'{checkpointDirectory}'");
-            if (Trains) Train(model, tokenizer, input, seed, channel);
-            return new TextToTextTransformer(Settings(generationSeed), model, tokenizer);
-        }
-        catch
+            generationSeed = options.Generation.Seed ?? Persistence.MLNetInternals.GetSeed(env) ?? 0;
+            tokenizer = T5Tokenizer.FromDirectory(checkpointDirectory);
+            return T5Checkpoint.Load(checkpointDirectory);
+        }, (model, run) =>
         {
-            model.DisposeWithWeights();
-            throw;
-        }
+            TextToTextTransformer.RequireVocabulary(tokenizer!, model.Config, $"'{checkpointDirectory}'");
+            if (Trains) Train(model, tokenizer!, input, run);
+            return new TextToTextTransformer(Settings(generationSeed), model, tokenizer!);
+        });
     }
 
-    private void Train(T5ForConditionalGeneration model, T5Tokenizer tokenizer, IDataView input, int seed, IChannel channel)
+    private void Train(T5ForConditionalGeneration model, T5Tokenizer tokenizer, IDataView input, FitRun run)
     {
         var train = ReadPairs(input, tokenizer, "training data");
         var valid = options.ValidationSet is null ? [] : ReadPairs(options.ValidationSet, tokenizer, "ValidationSet");
         if (train.Count == 0) throw new InvalidOperationException($"The training data has no rows: nothing to fine-tune on.");
-        channel.Info($"Fine-tuning on {train.Count} pairs ({valid.Count} validation pairs).");
+        run.Channel.Info($"Fine-tuning on {train.Count} pairs ({valid.Count} validation pairs).");
         var device = DeviceName.Parse(options.Device);
         model.to(device);
         var task = new TextToTextTask(model, (_, _) => train, train.Count, valid, options.BatchSize, device);
-        LastTrainingResult = Trainer.Run(model, task, options.Training, options.MaxEpochs, seed, message => channel.Info(message), message => channel.Warning(message));
+        LastTrainingResult = run.Train(model, task, options.Training, options.MaxEpochs);
     }
 
     // Every row must have a source and a target: ML.NET reads a missing (null) string as empty, so empty is refused, naming the row.

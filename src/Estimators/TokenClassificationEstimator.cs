@@ -61,28 +61,25 @@ public sealed class TokenClassificationEstimator : IEstimator<TokenClassificatio
     {
         ArgumentNullException.ThrowIfNull(input);
         GetOutputSchema(EstimatorSchema.ShapeOf(input.Schema));
-        int seed = options.Training.ResolveSeed(env);
-        manual_seed(seed);   // a fresh head is drawn from this seed
-        var info = EncoderCheckpoint.ReadInfo(checkpointDirectory);
-        var classes = FineTuningChecks.ResolveClasses(input.Schema, options.LabelColumnName, info, Trains, checkpointDirectory);
-        FineTuningChecks.HeadMatches(info, classes.Count, Trains, options.LabelColumnName, checkpointDirectory);
-        using var channel = env.Start("NamedEntityRecognition");
-        var tokenizer = EncoderCheckpoint.LoadTokenizer(checkpointDirectory);
-        var model = EncoderCheckpoint.LoadForTokenClassification(checkpointDirectory, classes.Count, requireHead: !Trains, options.ClassifierDropout);
-        try
+        LabelClasses? classes = null;
+        IEncoderTokenizer? tokenizer = null;
+        return FitRun.Run(env, options.Training, "NamedEntityRecognition", _ =>
+        {
+            var info = EncoderCheckpoint.ReadInfo(checkpointDirectory);
+            classes = FineTuningChecks.ResolveClasses(input.Schema, options.LabelColumnName, info, Trains, checkpointDirectory);
+            FineTuningChecks.HeadMatches(info, classes.Count, Trains, options.LabelColumnName, checkpointDirectory);
+            tokenizer = EncoderCheckpoint.LoadTokenizer(checkpointDirectory);
+            // A fresh head is drawn from the run's seed.
+            return EncoderCheckpoint.LoadForTokenClassification(checkpointDirectory, classes.Count, requireHead: !Trains, options.ClassifierDropout);
+        }, (model, run) =>
         {
             int maxLength = Math.Min(options.MaxSequenceLength, model.MaxPositions);
-            if (Trains) Train(model, tokenizer, input, classes, maxLength, seed, channel);
-            return new TokenClassificationTransformer(Settings(classes, maxLength), model, tokenizer);
-        }
-        catch
-        {
-            model.Dispose();
-            throw;
-        }
+            if (Trains) Train(model, tokenizer!, input, classes!, maxLength, run);
+            return new TokenClassificationTransformer(Settings(classes!, maxLength), model, tokenizer!);
+        });
     }
 
-    private void Train(EncoderClassifier model, IEncoderTokenizer tokenizer, IDataView input, LabelClasses classes, int maxLength, int seed, IChannel channel)
+    private void Train(EncoderClassifier model, IEncoderTokenizer tokenizer, IDataView input, LabelClasses classes, int maxLength, FitRun run)
     {
         var device = Models.DeviceName.Parse(options.Device);
         List<TokenExample> Read(IDataView data) => TokenExamples.Read(data, options.Sentence1ColumnName, options.LabelColumnName, classes.Count, tokenizer, maxLength);
@@ -91,9 +88,9 @@ public sealed class TokenClassificationEstimator : IEstimator<TokenClassificatio
         var validation = options.ValidationSet is null ? null : Read(options.ValidationSet);
         if (options.FreezeEncoder) foreach (var p in model.EncoderParameters()) p.requires_grad = false;
         model.to(device);
-        channel.Info($"Fine-tuning a token head ({classes.Count} classes) on {training.Count} windows ({validation?.Count ?? 0} validation).");
+        run.Channel.Info($"Fine-tuning a token head ({classes.Count} classes) on {training.Count} windows ({validation?.Count ?? 0} validation).");
         var task = new TokenClassificationTask(model, tokenizer, training, validation, options.BatchSize, maxLength, device);
-        LastTrainingResult = Trainer.Run(model, task, options.Training, options.MaxEpochs, seed, message => channel.Info(message), message => channel.Warning(message));
+        LastTrainingResult = run.Train(model, task, options.Training, options.MaxEpochs);
         model.eval();
     }
 }
