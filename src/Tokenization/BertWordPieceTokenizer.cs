@@ -181,11 +181,7 @@ public sealed class BertWordPieceTokenizer : IEncoderTokenizer
         ArgumentNullException.ThrowIfNull(texts);
         if (pairs is not null && pairs.Count != texts.Count)
             throw new ArgumentException($"{pairs.Count} pair texts for {texts.Count} texts.", nameof(pairs));
-        var encodings = texts.Select((t, i) => Encode(t, pairs?[i], maxLength)).ToList();
-        int t = encodings.Count == 0 ? 0 : encodings.Max(e => e.InputIds.Length);
-        encodings = encodings.Select(e => e.InputIds.Length == t ? e : Pad(e, t)).ToList();
-        long[] Flat(Func<EncodedText, int[]> f) => encodings.SelectMany(e => f(e).Select(x => (long)x)).ToArray();
-        return new EncodedTextBatch(Flat(e => e.InputIds), Flat(e => e.TokenTypeIds), Flat(e => e.AttentionMask), encodings.Count, t, encodings);
+        return EncodedTextBatches.Pad(texts.Select((t, i) => Encode(t, pairs?[i], maxLength)).ToList(), PadTokenId);
     }
 
     /// <summary>Text of <paramref name="tokenIds"/>: "##" pieces joined to their word, special tokens skipped.</summary>
@@ -258,14 +254,5 @@ public sealed class BertWordPieceTokenizer : IEncoderTokenizer
             e.Offsets[i] = (t.Start, t.End); e.IsWordStart[i] = t.WordStart;
         }
         return e;
-    }
-
-    private EncodedText Pad(EncodedText e, int length)
-    {
-        int n = e.InputIds.Length;
-        int[] Grow(int[] a, int fill) { var r = new int[length]; a.CopyTo(r, 0); Array.Fill(r, fill, n, length - n); return r; }
-        var offsets = new (int, int)[length]; e.Offsets.CopyTo(offsets, 0);
-        var starts = new bool[length]; e.IsWordStart.CopyTo(starts, 0);
-        return new EncodedText(Grow(e.InputIds, PadTokenId), Grow(e.TokenTypeIds, 0), Grow(e.AttentionMask, 0), Grow(e.SequenceIds, -1), offsets, starts);
     }
 }

@@ -91,7 +91,7 @@ public sealed class SequenceClassificationTransformer : CheckpointTransformer<Se
     {
         string[] first = batch.GetInput<string>(Settings.Sentence1ColumnName);
         string[]? second = Settings.Sentence2ColumnName is null ? null : batch.GetInput<string>(Settings.Sentence2ColumnName);
-        float[][] scores = Score(first, second);
+        float[][] scores = Score(EncodedRows.ForBatch(batch, tokenizer, first, second, Settings.MaxSequenceLength));
         if (Settings.IsRegression)
         {
             batch.SetOutput(Settings.ScoreColumnName, scores.Select(s => s[0]).ToArray());
@@ -110,12 +110,19 @@ public sealed class SequenceClassificationTransformer : CheckpointTransformer<Se
     {
         using var use = UseModel();
         if (texts.Count == 0) return [];
-        var encoded = tokenizer.EncodeBatch(texts.Select(t => t ?? "").ToArray(), pairs?.Select(t => t ?? "").ToArray(), Settings.MaxSequenceLength);
+        return Score(tokenizer.EncodeBatch(texts.Select(t => t ?? "").ToArray(), pairs?.Select(t => t ?? "").ToArray(), Settings.MaxSequenceLength));
+    }
+
+    // Class probabilities (or the regression output) of an encoded batch, one row per text.
+    private float[][] Score(EncodedTextBatch encoded)
+    {
+        using var use = UseModel();
+        if (encoded.BatchSize == 0) return [];
         int n = Settings.NumLabels;
         if (int8 is not null)
         {
             var scores = int8.Run(encoded, "score");   // softmax probabilities, or the raw regression output, as below
-            return Enumerable.Range(0, texts.Count).Select(i => scores.AsSpan(i * n, n).ToArray()).ToArray();
+            return Enumerable.Range(0, encoded.BatchSize).Select(i => scores.AsSpan(i * n, n).ToArray()).ToArray();
         }
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
@@ -124,19 +131,15 @@ public sealed class SequenceClassificationTransformer : CheckpointTransformer<Se
             tensor(encoded.AttentionMask, shape, device: device)).to(ScalarType.Float32);              // (B, L)
         FiniteOutput.Require(logits, "logits");
         var values = (Settings.IsRegression ? logits : logits.softmax(-1)).cpu().data<float>().ToArray();
-        return Enumerable.Range(0, texts.Count).Select(i => values.AsSpan(i * n, n).ToArray()).ToArray();
+        return Enumerable.Range(0, encoded.BatchSize).Select(i => values.AsSpan(i * n, n).ToArray()).ToArray();
     }
 
     /// <inheritdoc/>
     protected internal override bool LengthBucketing => Settings.LengthBucketing;
 
-    /// <summary>Token counts after truncation: what a row costs to encode (bucketing sorts by it).</summary>
-    protected internal override int[]? RowLengths(RowBatch rows)
-    {
-        var first = rows.GetInput<string>(Settings.Sentence1ColumnName).Select(t => t ?? "").ToArray();
-        var second = Settings.Sentence2ColumnName is null ? null : rows.GetInput<string>(Settings.Sentence2ColumnName).Select(t => t ?? "").ToArray();
-        return tokenizer.EncodeBatch(first, second, Settings.MaxSequenceLength).Encodings.Select(e => e.Length).ToArray();
-    }
+    /// <summary>The window's rows encoded once: bucketing sorts by their token counts and each batch reuses its rows' encodings.</summary>
+    protected internal override EncodedRows? EncodeRows(RowBatch rows) => EncodedRows.Of(tokenizer, rows.GetInput<string>(Settings.Sentence1ColumnName),
+        Settings.Sentence2ColumnName is null ? null : rows.GetInput<string>(Settings.Sentence2ColumnName), Settings.MaxSequenceLength);
 
     private static int ArgMax(float[] values)
     {

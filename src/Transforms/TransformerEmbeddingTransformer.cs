@@ -132,31 +132,34 @@ public sealed class TransformerEmbeddingTransformer : BatchedTransformerBase, IL
     {
         string[] first = batch.GetInput<string>(Settings.InputColumnName);
         string[]? second = Settings.SecondInputColumnName is null ? null : batch.GetInput<string>(Settings.SecondInputColumnName);
-        batch.SetOutput(Settings.OutputColumnName, Embed(first.Select(t => t ?? "").ToArray(), second?.Select(t => t ?? "").ToArray()));
+        batch.SetOutput(Settings.OutputColumnName, Embed(EncodedRows.ForBatch(batch, tokenizer, first, second, Settings.MaxSequenceLength)));
     }
 
     /// <inheritdoc/>
     protected internal override bool LengthBucketing => Settings.LengthBucketing;
 
-    /// <summary>Token counts after truncation: what a row costs to encode (bucketing sorts by it).</summary>
-    protected internal override int[]? RowLengths(RowBatch rows)
-    {
-        var first = rows.GetInput<string>(Settings.InputColumnName).Select(t => t ?? "").ToArray();
-        var second = Settings.SecondInputColumnName is null ? null : rows.GetInput<string>(Settings.SecondInputColumnName).Select(t => t ?? "").ToArray();
-        return tokenizer.EncodeBatch(first, second, Settings.MaxSequenceLength).Encodings.Select(e => e.Length).ToArray();
-    }
+    /// <summary>The window's rows encoded once: bucketing sorts by their token counts and each batch reuses its rows' encodings.</summary>
+    protected internal override EncodedRows? EncodeRows(RowBatch rows) => EncodedRows.Of(tokenizer, rows.GetInput<string>(Settings.InputColumnName),
+        Settings.SecondInputColumnName is null ? null : rows.GetInput<string>(Settings.SecondInputColumnName), Settings.MaxSequenceLength);
 
     /// <summary>Embeds a batch of texts (and optional pair texts) directly, without an IDataView.</summary>
     public float[][] Embed(IReadOnlyList<string> texts, IReadOnlyList<string>? pairs = null)
     {
         using var use = UseModel();
         if (texts.Count == 0) return [];
-        var encoded = tokenizer.EncodeBatch(texts, pairs, Settings.MaxSequenceLength);
+        return Embed(tokenizer.EncodeBatch(texts, pairs, Settings.MaxSequenceLength));
+    }
+
+    // The sentence vectors of an encoded batch (one per row).
+    private float[][] Embed(EncodedTextBatch encoded)
+    {
+        using var use = UseModel();
+        if (encoded.BatchSize == 0) return [];
         int h = EmbeddingSize;
         if (int8 is not null)
         {
             var vectors = int8.Run(encoded, "embedding");   // pooled (and normalised) in the graph
-            return Enumerable.Range(0, texts.Count).Select(i => vectors.AsSpan(i * h, h).ToArray()).ToArray();
+            return Enumerable.Range(0, encoded.BatchSize).Select(i => vectors.AsSpan(i * h, h).ToArray()).ToArray();
         }
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
@@ -167,7 +170,7 @@ public sealed class TransformerEmbeddingTransformer : BatchedTransformerBase, IL
         if (Settings.Normalize == true) pooled = EmbeddingPoolingExtensions.L2Normalize(pooled);
         pooled = FiniteOutput.Require(pooled, "sentence embedding").cpu();
         var flat = pooled.data<float>().ToArray();
-        return Enumerable.Range(0, texts.Count).Select(i => flat.AsSpan(i * h, h).ToArray()).ToArray();
+        return Enumerable.Range(0, encoded.BatchSize).Select(i => flat.AsSpan(i * h, h).ToArray()).ToArray();
     }
 
     /// <summary>

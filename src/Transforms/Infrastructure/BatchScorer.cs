@@ -52,18 +52,29 @@ internal sealed class BatchScorer
         }
         int batchSize = _transformer.BatchSize;
         int[] order = Enumerable.Range(0, count).ToArray();
-        if (count > batchSize && _transformer.LengthBucketing
-            && _transformer.RowLengths(new RowBatch(count, inputs, _transformer.OutputColumns, [])) is { } lengths)
+        Array? encoded = null;   // the window's encodings, when bucketing encoded the rows once
+        if (count > batchSize && _transformer.LengthBucketing)
         {
-            if (lengths.Length != count)
-                throw new InvalidOperationException($"RowLengths returned {lengths.Length} lengths for {count} rows.");
-            order = order.OrderBy(i => lengths[i]).ToArray();   // stable: equal lengths keep their order
+            var window = new RowBatch(count, inputs, _transformer.OutputColumns, []);
+            var encodedRows = _transformer.EncodeRows(window);
+            if (encodedRows is not null && encodedRows.Encodings.Length != count)
+                throw new InvalidOperationException($"EncodeRows returned {encodedRows.Encodings.Length} encodings for {count} rows.");
+            encoded = encodedRows?.Encodings;
+            if ((encodedRows?.Lengths ?? _transformer.RowLengths(window)) is { } lengths)
+            {
+                if (lengths.Length != count)
+                    throw new InvalidOperationException($"RowLengths returned {lengths.Length} lengths for {count} rows.");
+                order = order.OrderBy(i => lengths[i]).ToArray();   // stable: equal lengths keep their order
+            }
         }
         var outputs = new Dictionary<string, Array>();
         foreach (int[] rows in order.Chunk(batchSize))
         {
             var batchInputs = inputs.ToDictionary(kv => kv.Key, kv => kv.Value is null ? null : Pick(kv.Value, rows));
-            var batch = new RowBatch(rows.Length, batchInputs, _transformer.OutputColumns, _activeOutputs);
+            var batch = new RowBatch(rows.Length, batchInputs, _transformer.OutputColumns, _activeOutputs)
+            {
+                EncodedValues = encoded is null ? null : Pick(encoded, rows),
+            };
             try
             {
                 _transformer.MapBatchGuarded(batch);

@@ -65,6 +65,13 @@ public abstract class BatchedTransformerBase : ITransformer, IDisposable
     /// </summary>
     protected internal virtual int[]? RowLengths(RowBatch rows) => null;
 
+    /// <summary>
+    /// Bucketing that encodes once: the rows' encodings and their lengths, for transformers whose <see cref="MapBatch"/>
+    /// would otherwise tokenize the rows again; each batch then reads its rows' encodings with <see cref="RowBatch.Encoded{T}"/>
+    /// (null when the rows were not bucketed: encode there). Return null (the default) to use <see cref="RowLengths"/>.
+    /// </summary>
+    protected internal virtual EncodedRows? EncodeRows(RowBatch rows) => null;
+
     /// <summary>Writes what <see cref="ILoadableTransformer{TSelf}.Load"/> needs to recreate this transformer.</summary>
     protected abstract void SavePayload(TransformerPayloadWriter writer);
 

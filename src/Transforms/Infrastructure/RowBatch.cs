@@ -35,6 +35,14 @@ public sealed class RowBatch
             $"Input column '{name}' holds {ClrTypes.Describe(values.GetType().GetElementType()!)} values, not {ClrTypes.Describe(typeof(T))}.", nameof(name));
     }
 
+    /// <summary>
+    /// This batch's rows as <see cref="BatchedTransformerBase.EncodeRows"/> encoded them for length bucketing, in this batch's
+    /// row order; null when the rows were not bucketed (or the encodings are not <typeparamref name="T"/>): encode them then.
+    /// </summary>
+    public T[]? Encoded<T>() => EncodedValues as T[];
+
+    internal Array? EncodedValues { get; init; }
+
     /// <summary>Whether the optional input column <paramref name="name"/> is present in the data.</summary>
     public bool HasInput(string name) => _inputs.TryGetValue(name, out Array? values) && values is not null;
 

@@ -33,6 +33,36 @@ public sealed class LengthBucketingTests
 
     private sealed class Row { public string Text { get; set; } = ""; public int Id { get; set; } }
 
+    /// <summary>Test-only transformer that encodes rows once for bucketing (EncodeRows) and counts every encoding it makes.</summary>
+    private sealed class EncodeOnceCounter(int batchSize) : BatchedTransformerBase(batchSize)
+    {
+        public int Encodings;
+        public int BatchesWithoutEncodings;
+        public override IReadOnlyList<InputColumnSpec> InputColumns { get; } = [new("Text", TextDataViewType.Instance)];
+        public override IReadOnlyList<OutputColumnSpec> OutputColumns { get; } = [new("Words", NumberDataViewType.Int32)];
+        protected internal override bool LengthBucketing => true;
+        protected internal override EncodedRows? EncodeRows(RowBatch rows)
+        {
+            var encoded = rows.GetInput<string>("Text").Select(Encode).ToArray();
+            return new EncodedRows(encoded.Select(e => e.Length).ToArray(), encoded);
+        }
+        protected internal override void MapBatch(RowBatch batch)
+        {
+            var texts = batch.GetInput<string>("Text");
+            var encoded = batch.Encoded<string[]>();
+            if (encoded is null) { BatchesWithoutEncodings++; encoded = texts.Select(Encode).ToArray(); }
+            for (int i = 0; i < texts.Length; i++)
+                Assert.AreEqual(string.Join(' ', Encode(texts[i])), string.Join(' ', encoded[i]), "each batch gets its own rows' encodings, in its row order");
+            batch.SetOutput("Words", encoded.Select(e => e.Length).ToArray());
+        }
+        protected override void SavePayload(TransformerPayloadWriter writer) => throw new NotSupportedException();
+        private string[] Encode(string s)
+        {
+            Encodings++;
+            return s.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        }
+    }
+
     // Lengths 0..9 in a scrambled order, so sorting has work to do.
     private static Row[] Rows(int n) => Enumerable.Range(0, n)
         .Select(i => new Row { Id = i, Text = string.Join(' ', Enumerable.Repeat("w", i * 7 % 10)) }).ToArray();
@@ -54,6 +84,19 @@ public sealed class LengthBucketingTests
         CollectionAssert.AreEqual(firstWindow.Order().ToArray(), firstWindow, "a window is scored sorted by length");
         Assert.IsTrue(transformer.Batches.All(b => b.Length <= 3));
         Assert.AreEqual(50, transformer.Batches.Sum(b => b.Length));
+    }
+
+    [TestMethod]
+    public void Bucketing_WithEncodeRows_EncodesEachRowOnce_AndHandsEveryBatchItsRowsEncodings()
+    {
+        var ml = new MLContext(seed: 1);
+        var rows = Rows(48);   // two full windows of 8 batches × 3 (a window that fits in one batch is not sorted, so not pre-encoded)
+        var transformer = new EncodeOnceCounter(batchSize: 3);
+        var words = transformer.Transform(ml.Data.LoadFromEnumerable(rows)).GetColumn<int>("Words").ToArray();
+        CollectionAssert.AreEqual(rows.Select(r => r.Text.Split(' ', StringSplitOptions.RemoveEmptyEntries).Length).ToArray(), words);
+        Assert.AreEqual(0, transformer.BatchesWithoutEncodings, "every bucketed batch reuses the window's encodings");
+        // The assertion inside MapBatch re-encodes each row once to compare, so 48 rows cost 48 (window) + 48 (check) encodings.
+        Assert.AreEqual(96, transformer.Encodings);
     }
 
     [TestMethod]
