@@ -96,14 +96,18 @@ public sealed class CausalLanguageModelTransformer : CheckpointTransformer<Causa
     /// <inheritdoc/>
     protected internal override bool LengthBucketing => Settings.LengthBucketing;
 
-    /// <summary>Token counts: what a row costs to score (bucketing sorts by it).</summary>
-    protected internal override int[]? RowLengths(RowBatch rows) =>
-        rows.GetInput<string>(Settings.TextColumnName).Select(t => Tokenizer.Encode(t ?? "").Length).ToArray();
+    /// <summary>The window's texts encoded once: bucketing sorts by their token counts and each batch scores its rows' ids.</summary>
+    protected internal override EncodedRows? EncodeRows(RowBatch rows)
+    {
+        var ids = rows.GetInput<string>(Settings.TextColumnName).Select(t => Tokenizer.Encode(t ?? "")).ToArray();
+        return new EncodedRows(ids.Select(i => i.Length).ToArray(), ids);
+    }
 
     /// <inheritdoc/>
     protected internal override void MapBatch(RowBatch batch)
     {
-        var scores = Score(batch.GetInput<string>(Settings.TextColumnName));
+        var ids = batch.Encoded<int[]>() ?? batch.GetInput<string>(Settings.TextColumnName).Select(t => Tokenizer.Encode(t ?? "")).ToArray();
+        var scores = scorer.Score(ids);
         batch.SetOutput(Settings.LogLikelihoodColumnName, scores.Select(s => (float)s.LogLikelihood).ToArray());
         batch.SetOutput(Settings.TokenCountColumnName, scores.Select(s => s.TokenCount).ToArray());
     }

@@ -33,10 +33,10 @@ internal sealed class FillMaskPredictor
         this.maxSequenceLength = maxSequenceLength;
     }
 
-    /// <summary>Predicts the masks of a batch of texts.</summary>
-    public FillMaskResult[] Predict(IReadOnlyList<string> texts)
+    /// <summary>Predicts the masks of a batch of texts (<paramref name="encoded"/>: the texts already encoded, e.g. by length bucketing).</summary>
+    public FillMaskResult[] Predict(IReadOnlyList<string> texts, EncodedTextBatch? encoded = null)
     {
-        var batch = tokenizer.EncodeBatch(texts, null, maxSequenceLength);
+        var batch = encoded ?? tokenizer.EncodeBatch(texts, null, maxSequenceLength);
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         module.eval();

@@ -132,7 +132,7 @@ public sealed class FillMaskTransformer : BatchedTransformerBase, ILoadableTrans
     protected internal override void MapBatch(RowBatch batch)
     {
         var texts = batch.GetInput<string>(Settings.InputColumnName).Select(t => t ?? "").ToArray();
-        var results = predictor.Predict(texts);
+        var results = predictor.Predict(texts, EncodedRows.ForBatch(batch, tokenizer, texts, null, Settings.MaxSequenceLength));
         batch.SetOutput(Settings.TokensColumnName, results.Select(r => r.Tokens).ToArray());
         batch.SetOutput(Settings.ScoresColumnName, results.Select(r => r.Scores).ToArray());
     }
@@ -140,10 +140,9 @@ public sealed class FillMaskTransformer : BatchedTransformerBase, ILoadableTrans
     /// <inheritdoc/>
     protected internal override bool LengthBucketing => Settings.LengthBucketing;
 
-    /// <summary>Token counts after truncation: what a row costs to score (bucketing sorts by it).</summary>
-    protected internal override int[]? RowLengths(RowBatch rows) =>
-        tokenizer.EncodeBatch(rows.GetInput<string>(Settings.InputColumnName).Select(t => t ?? "").ToArray(), null, Settings.MaxSequenceLength)
-            .Encodings.Select(e => e.Length).ToArray();
+    /// <summary>The window's rows encoded once: bucketing sorts by their token counts and each batch reuses its rows' encodings.</summary>
+    protected internal override EncodedRows? EncodeRows(RowBatch rows) =>
+        EncodedRows.Of(tokenizer, rows.GetInput<string>(Settings.InputColumnName), null, Settings.MaxSequenceLength);
 
     /// <summary>
     /// Writes the model in its family's Hugging Face layout — <c>BertForPreTraining</c> (or <c>BertForMaskedLM</c> without

@@ -73,14 +73,19 @@ public sealed class TextGenerationTransformer : CheckpointTransformer<TextGenera
     /// <param name="prompts">The prompts.</param>
     /// <param name="cancellationToken">Checked before every generated token.</param>
     /// <exception cref="OperationCanceledException">When <paramref name="cancellationToken"/> fires.</exception>
-    public IReadOnlyList<(string Text, int[] TokenIds)> Generate(IReadOnlyList<string> prompts, CancellationToken cancellationToken = default)
+    public IReadOnlyList<(string Text, int[] TokenIds)> Generate(IReadOnlyList<string> prompts, CancellationToken cancellationToken = default) =>
+        Generate(prompts, null, cancellationToken);
+
+    // promptIds: the prompts already encoded (length bucketing did), else null.
+    private (string Text, int[] TokenIds)[] Generate(IReadOnlyList<string> prompts, int[][]? promptIds, CancellationToken cancellationToken)
     {
         using var use = UseModel();
         var options = Settings.Options;
         int eos = options.EosTokenId ?? Model.Config.EosTokenId;
         var results = new (string, int[])[prompts.Count];
         // An empty prompt has nothing to continue from: start it from <|endoftext|>, as GPT-2 samples unconditionally.
-        var encoded = prompts.Select(p => Tokenizer.Encode(p ?? "") is { Length: > 0 } ids ? ids : [Tokenizer.EndOfTextId]).ToArray();
+        var encoded = (promptIds ?? prompts.Select(p => Tokenizer.Encode(p ?? "")).ToArray())
+            .Select(ids => ids is { Length: > 0 } ? ids : [Tokenizer.EndOfTextId]).ToArray();
         var seeds = prompts.Select(p => TextGenerator.RowSeed(Settings.Seed, p ?? "")).ToArray();
         Func<IReadOnlyList<int>, bool>? hitsStop = options.StopStrings is { Length: > 0 } stops
             ? ids => stops.Any(s => Tokenizer.Decode(ids).Contains(s, StringComparison.Ordinal))
@@ -95,14 +100,17 @@ public sealed class TextGenerationTransformer : CheckpointTransformer<TextGenera
     /// <inheritdoc/>
     protected internal override bool LengthBucketing => Settings.Options.LengthBucketing;
 
-    /// <summary>Prompt token counts: batches of similar prompts pad less (a prompt's output does not depend on its batch).</summary>
-    protected internal override int[]? RowLengths(RowBatch rows) =>
-        rows.GetInput<string>(Settings.InputColumnName).Select(p => Tokenizer.Encode(p ?? "").Length).ToArray();
+    /// <summary>The window's prompts encoded once: batches of similar prompts pad less (a prompt's output does not depend on its batch) and each batch reuses its prompts' ids.</summary>
+    protected internal override EncodedRows? EncodeRows(RowBatch rows)
+    {
+        var ids = rows.GetInput<string>(Settings.InputColumnName).Select(p => Tokenizer.Encode(p ?? "")).ToArray();
+        return new EncodedRows(ids.Select(i => i.Length).ToArray(), ids);
+    }
 
     /// <inheritdoc/>
     protected internal override void MapBatch(RowBatch batch)
     {
-        var results = Generate(batch.GetInput<string>(Settings.InputColumnName));
+        var results = Generate(batch.GetInput<string>(Settings.InputColumnName), batch.Encoded<int[]>(), default);
         batch.SetOutput(Settings.OutputColumnName, results.Select(r => r.Text).ToArray());
         if (Settings.Options.GeneratedTokenIdsColumnName is { } ids) batch.SetOutput(ids, results.Select(r => r.TokenIds).ToArray());
     }
