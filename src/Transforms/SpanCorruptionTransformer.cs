@@ -80,28 +80,37 @@ public sealed class SpanCorruptionTransformer : CheckpointTransformer<SpanCorrup
     public override IReadOnlyList<OutputColumnSpec> OutputColumns { get; }
 
     /// <summary>For each text: (generated target, filled text, generated ids).</summary>
-    public IReadOnlyList<(string Generated, string Filled, int[] TokenIds)> Fill(IReadOnlyList<string> texts)
+    public IReadOnlyList<(string Generated, string Filled, int[] TokenIds)> Fill(IReadOnlyList<string> texts) => Fill(texts, null);
+
+    // sources: the texts already encoded (length bucketing did), else encoded here — once, for generating and for filling.
+    private (string Generated, string Filled, int[] TokenIds)[] Fill(IReadOnlyList<string> texts, int[][]? sources)
     {
         using var use = UseModel();
-        var generated = runner.GenerateAll(texts, Settings.MaxSourceLength, Settings.Generation, Settings.Seed);
-        return texts.Select((t, i) => (runner.DecodeGenerated(generated[i]), Fill(t, generated[i]), generated[i])).ToArray();
+        sources ??= texts.Select(t => runner.EncodeSource(t, Settings.MaxSourceLength)).ToArray();
+        var generated = runner.GenerateAll(texts, Settings.MaxSourceLength, Settings.Generation, Settings.Seed, sources: sources);
+        return texts.Select((_, i) => (runner.DecodeGenerated(generated[i]), FillSource(sources[i], generated[i]), generated[i])).ToArray();
     }
 
     /// <summary>The text of <paramref name="text"/> with each sentinel replaced by its span in <paramref name="generated"/> (ids as generated).</summary>
-    public string Fill(string? text, IReadOnlyList<int> generated) => Tokenizer.Decode(Training.Objectives.SpanCorruption.SentinelSpans.Fill(
-        runner.EncodeSource(text, Settings.MaxSourceLength), generated, Tokenizer.SentinelIndex, Tokenizer.EosId));
+    public string Fill(string? text, IReadOnlyList<int> generated) => FillSource(runner.EncodeSource(text, Settings.MaxSourceLength), generated);
+
+    private string FillSource(int[] source, IReadOnlyList<int> generated) =>
+        Tokenizer.Decode(Training.Objectives.SpanCorruption.SentinelSpans.Fill(source, generated, Tokenizer.SentinelIndex, Tokenizer.EosId));
 
     /// <inheritdoc/>
     protected internal override bool LengthBucketing => Settings.Generation.LengthBucketing;
 
-    /// <summary>Source token counts: batches of similar sources pad less (a source's output does not depend on its batch).</summary>
-    protected internal override int[]? RowLengths(RowBatch rows) =>
-        rows.GetInput<string>(Settings.TextColumnName).Select(s => runner.EncodeSource(s ?? "", Settings.MaxSourceLength).Length).ToArray();
+    /// <summary>The window's sources encoded once: batches of similar sources pad less (a source's output does not depend on its batch) and each batch reuses its sources' ids.</summary>
+    protected internal override EncodedRows? EncodeRows(RowBatch rows)
+    {
+        var ids = rows.GetInput<string>(Settings.TextColumnName).Select(s => runner.EncodeSource(s ?? "", Settings.MaxSourceLength)).ToArray();
+        return new EncodedRows(ids.Select(i => i.Length).ToArray(), ids);
+    }
 
     /// <inheritdoc/>
     protected internal override void MapBatch(RowBatch batch)
     {
-        var results = Fill(batch.GetInput<string>(Settings.TextColumnName));
+        var results = Fill(batch.GetInput<string>(Settings.TextColumnName), batch.Encoded<int[]>());
         batch.SetOutput(Settings.OutputColumnName, results.Select(r => r.Generated).ToArray());
         batch.SetOutput(Settings.FilledColumnName, results.Select(r => r.Filled).ToArray());
         if (Settings.Generation.GeneratedTokenIdsColumnName is { } ids) batch.SetOutput(ids, results.Select(r => r.TokenIds).ToArray());

@@ -101,10 +101,14 @@ public sealed class TextToTextTransformer : CheckpointTransformer<TextToTextSett
     /// <param name="sources">The source texts.</param>
     /// <param name="cancellationToken">Checked before every generated token.</param>
     /// <exception cref="OperationCanceledException">When <paramref name="cancellationToken"/> fires.</exception>
-    public IReadOnlyList<(string Text, int[] TokenIds)> Generate(IReadOnlyList<string> sources, CancellationToken cancellationToken = default)
+    public IReadOnlyList<(string Text, int[] TokenIds)> Generate(IReadOnlyList<string> sources, CancellationToken cancellationToken = default) =>
+        Generate(sources, null, cancellationToken);
+
+    // encoded: the sources already encoded (length bucketing did), else null.
+    private (string Text, int[] TokenIds)[] Generate(IReadOnlyList<string> sources, int[][]? encoded, CancellationToken cancellationToken)
     {
         using var use = UseModel();
-        var generated = runner.GenerateAll(sources, Settings.MaxSourceLength, Settings.Generation, Settings.Seed, cancellationToken);
+        var generated = runner.GenerateAll(sources, Settings.MaxSourceLength, Settings.Generation, Settings.Seed, cancellationToken, encoded);
         return generated.Select(g => (runner.DecodeGenerated(g), g)).ToArray();
     }
 
@@ -119,9 +123,12 @@ public sealed class TextToTextTransformer : CheckpointTransformer<TextToTextSett
     /// <inheritdoc/>
     protected internal override bool LengthBucketing => Settings.Generation.LengthBucketing;
 
-    /// <summary>Source token counts: batches of similar sources pad less (a source's output does not depend on its batch).</summary>
-    protected internal override int[]? RowLengths(RowBatch rows) =>
-        rows.GetInput<string>(Settings.SourceColumnName).Select(s => runner.EncodeSource(s ?? "", Settings.MaxSourceLength).Length).ToArray();
+    /// <summary>The window's sources encoded once: batches of similar sources pad less (a source's output does not depend on its batch) and each batch reuses its sources' ids.</summary>
+    protected internal override EncodedRows? EncodeRows(RowBatch rows)
+    {
+        var ids = rows.GetInput<string>(Settings.SourceColumnName).Select(s => runner.EncodeSource(s ?? "", Settings.MaxSourceLength)).ToArray();
+        return new EncodedRows(ids.Select(i => i.Length).ToArray(), ids);
+    }
 
     /// <inheritdoc/>
     protected internal override void MapBatch(RowBatch batch)
@@ -131,7 +138,7 @@ public sealed class TextToTextTransformer : CheckpointTransformer<TextToTextSett
         bool wantsIds = Settings.Generation.GeneratedTokenIdsColumnName is { } idColumn && batch.IsOutputActive(idColumn);
         if (wantsText || wantsIds)
         {
-            var results = Generate(sources);
+            var results = Generate(sources, batch.Encoded<int[]>(), default);
             batch.SetOutput(Settings.OutputColumnName, results.Select(r => r.Text).ToArray());
             if (Settings.Generation.GeneratedTokenIdsColumnName is { } ids) batch.SetOutput(ids, results.Select(r => r.TokenIds).ToArray());
         }

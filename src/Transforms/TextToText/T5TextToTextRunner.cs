@@ -44,14 +44,22 @@ internal sealed class T5TextToTextRunner(T5ForConditionalGeneration model, T5Tok
     /// <see cref="Generate"/> over any number of source texts, <see cref="TextGenerationOptions.BatchSize"/> at a time; sampling
     /// seeds come from <paramref name="seed"/> and each source's text, so a source gets the same output in any batch.
     /// </summary>
+    /// <param name="texts">The source texts.</param>
+    /// <param name="maxSourceLength">Source tokens kept.</param>
+    /// <param name="options">Generation settings.</param>
+    /// <param name="seed">The transformer's sampling seed.</param>
+    /// <param name="cancellationToken">Checked before every generated token.</param>
+    /// <param name="sources">The texts already encoded with <see cref="EncodeSource"/> (length bucketing did), else null.</param>
     public int[][] GenerateAll(IReadOnlyList<string?> texts, int maxSourceLength, TextGenerationOptions options, int seed,
-        CancellationToken cancellationToken = default)
+        CancellationToken cancellationToken = default, int[][]? sources = null)
     {
+        sources ??= texts.Select(t => EncodeSource(t, maxSourceLength)).ToArray();
         var results = new List<int[]>(texts.Count);
-        foreach (var chunk in texts.Chunk(options.BatchSize))
+        for (int start = 0; start < texts.Count; start += options.BatchSize)
         {
-            var seeds = options.DoSample ? chunk.Select(t => TextGenerator.RowSeed(seed, t ?? "")).ToArray() : null;
-            results.AddRange(Generate(chunk.Select(t => EncodeSource(t, maxSourceLength)).ToArray(), options, seeds, cancellationToken));
+            int count = Math.Min(options.BatchSize, texts.Count - start);
+            var seeds = options.DoSample ? Enumerable.Range(start, count).Select(i => TextGenerator.RowSeed(seed, texts[i] ?? "")).ToArray() : null;
+            results.AddRange(Generate(sources[start..(start + count)], options, seeds, cancellationToken));
         }
         return results.ToArray();
     }
