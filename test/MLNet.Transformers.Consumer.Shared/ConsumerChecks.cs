@@ -53,7 +53,7 @@ public static class ConsumerChecks
             throw new InvalidOperationException($"CrossValidate returned {folds.Count} folds: {string.Join(", ", folds.Select(f => f.Metrics.MicroAccuracy))}");
         Console.WriteLine($"CrossValidate: {folds.Count} folds");
 
-        var model = pipeline.Fit(data);
+        using var model = pipeline.Fit(data);
         string path = Path.Combine(workDirectory, "model.zip");
         ml.Model.Save(model, data.Schema, path);
         float[][] before = Scores(model.Transform(data));
@@ -73,6 +73,8 @@ public static class ConsumerChecks
             if (p.PredictedLabel is not ("pos" or "neg")) throw new InvalidOperationException($"PredictionEngine predicted '{p.PredictedLabel}'");
         }
         Console.WriteLine("PredictionEngine: same scores");
+        engine.Dispose();
+        (loaded as IDisposable)?.Dispose();   // deletes the checkpoint copy the load restored to a temporary folder
     }
 
     private static float[][] Scores(IDataView scored) => scored.GetColumn<float[]>("Score").ToArray();
