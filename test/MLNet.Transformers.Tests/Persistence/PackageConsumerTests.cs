@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using MLNet.Transformers.Tests.Checkpoints;
 using MLNet.Transformers.Tests.Models;
 
@@ -38,21 +37,11 @@ public sealed class PackageConsumerTests
         Assert.Contains("PredictionEngine: same scores", lines);
     }
 
-    // The consumer projects are built beside this one (test/<name>/bin/...), each with its own Microsoft.ML; they are not copied here.
+    // The consumer projects are built beside this one, each with its own Microsoft.ML; they are not copied here.
     private static string[] Run(string project)
     {
         using var work = new TempDirectory();
-        string dll = Path.Combine(Path.GetFullPath(AppContext.BaseDirectory.Replace("MLNet.Transformers.Tests", project)), project + ".dll");
-        Assert.IsTrue(File.Exists(dll), $"{dll} was not built (test/MLNet.Transformers.Tests references {project} so that it is)");
-        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
-        { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in new[] { dll, BertParityTests.FixtureDirectory, work.Path }) start.ArgumentList.Add(a);
-        start.Environment["OMP_NUM_THREADS"] = "1";
-        using var process = Process.Start(start)!;
-        var stderr = process.StandardError.ReadToEndAsync();
-        string stdout = process.StandardOutput.ReadToEnd();
-        process.WaitForExit();
-        Assert.AreEqual(0, process.ExitCode, $"{project} failed:\n{stdout}\n{stderr.Result}");
-        return stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.TrimEnd('\r')).ToArray();
+        return FreshProcessRunner.RunDll(FreshProcessRunner.BesideThisProject(project), [BertParityTests.FixtureDirectory, work.Path],
+            new Dictionary<string, string> { ["OMP_NUM_THREADS"] = "1" });
     }
 }
