@@ -6,7 +6,7 @@ namespace MLNet.Transformers.Checkpoints;
 /// <summary>
 /// The one place a checkpoint option becomes a local folder, as <c>from_pretrained</c> resolves its argument: an existing
 /// folder is taken as it is; an existing <c>.onnx</c> file is imported once into a cached HF-layout folder
-/// (<see cref="OnnxCheckpoint.ImportCached"/>); <c>org/name</c> or <c>org/name@revision</c> is downloaded from the Hugging Face
+/// (<see cref="OnnxCheckpoint.ImportCached(string)"/>); <c>org/name</c> or <c>org/name@revision</c> is downloaded from the Hugging Face
 /// Hub (<see cref="HuggingFaceHub"/>). Estimators call it once, at construction, and keep the folder it returns.
 /// </summary>
 internal static class CheckpointSource

@@ -12,8 +12,9 @@ internal readonly record struct PreToken(string Text, int Start, int End, bool I
 
 /// <summary>
 /// Hugging Face's <c>BasicTokenizer</c> (transformers <c>tokenization_bert.py</c>), re-implemented so that every
-/// pre-token keeps offsets into the ORIGINAL string: Microsoft.ML.Tokenizers 2.0.1's BertTokenizer reports offsets into
-/// its normalised text, which shifts after CJK characters and removed control characters.
+/// pre-token keeps offsets into the ORIGINAL string: Microsoft.ML.Tokenizers' BertTokenizer (2.0.1, and still 3.0.0)
+/// reports offsets into its normalised text, which shifts after CJK characters ("Hello 東京 world": 東 at 7-8 instead of
+/// 6-7) and removed control characters.
 /// Steps, as HF: literal special tokens are kept whole; control characters, U+0000 and U+FFFD are dropped; whitespace
 /// splits; CJK ideographs become single tokens; lower-casing and NFD accent stripping when configured; punctuation splits.
 /// </summary>

@@ -41,7 +41,7 @@ public sealed class BertWordPieceTokenizer : IEncoderTokenizer
         wordPiece = WordPieceTokenizer.Create(stream, new WordPieceOptions { MaxInputCharsPerWord = MaxInputCharsPerWord });
     }
 
-    // Microsoft.ML.Tokenizers' WordPieceTokenizer numbers tokens by line and refuses duplicate lines. Give it the same lines
+    // Microsoft.ML.Tokenizers' WordPieceTokenizer (2.0.1, and still 3.0.0) numbers tokens by line and refuses duplicate lines. Give it the same lines
     // with every line HF cannot reach (an earlier duplicate, or an empty line) replaced by a unique placeholder that basic
     // tokenization never produces (it removes U+0000), so its ids stay line numbers and lookups agree with HF.
     private static IEnumerable<string> WordPieceView(string[] vocabulary, Dictionary<string, int> ids) =>

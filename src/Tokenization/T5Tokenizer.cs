@@ -9,11 +9,10 @@ namespace MLNet.Transformers.Tokenization;
 /// <c>tokenizers</c> library: text → ids + <c>&lt;/s&gt;</c>, with the added tokens (<c>&lt;pad&gt;</c>, <c>&lt;/s&gt;</c>,
 /// <c>&lt;unk&gt;</c>, the sentinels <c>&lt;extra_id_0&gt;</c> … = ids 32099 down to 32000 in t5-small) matched verbatim.
 /// <para>
-/// The work is done by Microsoft.ML.Tokenizers' <see cref="SentencePieceTokenizer"/> (precompiled-charsmap
-/// normalisation, whitespace handling, Viterbi segmentation). It reads only SentencePiece protobuf models and refuses T5's
-/// <c>bos_id = -1</c>, so the pieces, scores and charsmap of <c>tokenizer.json</c> are written into a protobuf model
-/// (<see cref="SentencePieceModelWriter"/>) whose unused BOS slot points at <c>&lt;pad&gt;</c> (never emitted). One HF
-/// behaviour is added on top: consecutive unknown characters fuse into one <c>&lt;unk&gt;</c> (HF Unigram's <c>fuse_unk</c>).
+/// The work is done by Microsoft.ML.Tokenizers' <see cref="SentencePieceTokenizer"/>, built from <c>tokenizer.json</c> itself
+/// (precompiled-charsmap normalisation, whitespace handling, Viterbi segmentation). One HF behaviour is added on top:
+/// consecutive unknown characters fuse into one <c>&lt;unk&gt;</c> (HF Unigram's <c>fuse_unk</c>; Microsoft.ML.Tokenizers
+/// 3.0 gives one <c>&lt;unk&gt;</c> per character).
 /// Decoding follows HF's Metaspace decoder and transformers' <c>clean_up_tokenization_spaces</c>. Thread-safe.
 /// </para>
 /// </summary>
@@ -88,7 +87,7 @@ public sealed class T5Tokenizer
         var raw = sentencePiece.EncodeToIds(text, addBeginningOfSentence: false, addEndOfSentence: false);
         var ids = new List<int>(raw.Count + 1);
         foreach (var id in raw)
-            if (!(id == UnkId && ids.Count > 0 && ids[^1] == UnkId)) ids.Add(id); // HF Unigram fuse_unk
+            if (!(id == UnkId && ids.Count > 0 && ids[^1] == UnkId)) ids.Add(id); // HF Unigram fuse_unk (Microsoft.ML.Tokenizers 3.0 does not)
         int keep = maxLength is { } m ? Math.Min(ids.Count, addEndOfSequence ? m - 1 : m) : ids.Count;
         if (keep < ids.Count) ids.RemoveRange(keep, ids.Count - keep);
         if (addEndOfSequence) ids.Add(EosId);

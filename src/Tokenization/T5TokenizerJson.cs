@@ -70,14 +70,11 @@ internal static class T5TokenizerJson
             Require(id >= 0 && id < vocab.Count && vocab[id].Piece == content, "added_tokens", $"has {content} at id {id}, which is not that piece in model.vocab");
         Require(PostProcessorAppendsEos(root), "post_processor", "does not append </s> to a single sequence");
 
-        var pieces = vocab.Select((v, id) => (v.Piece, v.Score,
-            id == unkId ? SentencePieceModelWriter.PieceType.Unknown
-            : added.ContainsValue(id) ? SentencePieceModelWriter.PieceType.Control   // never produced from text
-            : SentencePieceModelWriter.PieceType.Normal)).ToList();
-        // T5 has no BOS (bos_id = -1), which SentencePieceTokenizer refuses; point the slot at <pad> and never add it.
-        var proto = SentencePieceModelWriter.WriteUnigram(pieces, unkId, bosId: padId, eosId, padId, charsmap!, addDummyPrefix: true, removeExtraWhitespaces: true);
-        using var stream = new MemoryStream(proto);
-        var sentencePiece = SentencePieceTokenizer.Create(stream, addBeginningOfSentence: false, addEndOfSentence: false, specialTokens: added);
+        // Microsoft.ML.Tokenizers 3.0 reads tokenizer.json itself and accepts T5's bos_id = -1 (2.0 read only SentencePiece
+        // protobuf models and refused it, so we used to synthesise one). The checks above stay: they refuse what would tokenise
+        // differently from HF.
+        using var stream = File.OpenRead(path);
+        var sentencePiece = SentencePieceTokenizer.CreateFromTokenizerJson(stream, addBeginningOfSentence: false, addEndOfSentence: false, specialTokens: added);
         return new Parts(sentencePiece, vocab.Select(v => v.Piece).ToArray(), added, padId, eosId, unkId);
     }
 

@@ -12,22 +12,48 @@ namespace MLNet.Transformers.Tests.Persistence;
 [TestClass]
 public sealed class MLNetUpgradeGuardTests
 {
+    /// <summary>
+    /// The Microsoft.ML versions src/Persistence was verified on: the suite passed on each, and the consumer projects
+    /// (test/MLNet.Transformers.Consumer.MLNet5 / .MLNet6) ran save/load, PredictionEngine and CrossValidate on the two ends.
+    /// Directory.Packages.props' MicrosoftMLRange must not admit a version outside this list's majors.
+    /// </summary>
+    internal static readonly string[] VerifiedVersions = ["5.0.1", "6.0.0"];
+
     private const string Advice =
-        "src/Persistence relies on ML.NET internals verified against Microsoft.ML 5.0.1 (ModelSaveContext.SetVersionInfo/SaveBinaryStream/" +
+        "src/Persistence relies on ML.NET internals verified against Microsoft.ML 5.0.1 and 6.0.0 (ModelSaveContext.SetVersionInfo/SaveBinaryStream/" +
         "SaveNonEmptyString, ModelLoadContext.CheckAtModel/LoadNonEmptyString/TryLoadBinaryStream, VersionInfo's constructor, " +
         "LoadableClassAttribute + SignatureLoadModel with a static Create(IHostEnvironment, ModelLoadContext), SchemaShape.Column's " +
-        "constructor, SchemaShape.Create, the IgnoresAccessChecksTo runtime behaviour). After upgrading Microsoft.ML, re-verify each of " +
-        "these, run the Persistence tests (save/load twice, fresh process), then update the pinned version here and in Directory.Packages.props.";
+        "constructor, SchemaShape.Create, the catalogs' IInternalCatalog.Environment, IHostEnvironmentInternal.Seed, the IgnoresAccessChecksTo " +
+        "runtime behaviour). After upgrading Microsoft.ML, re-verify each of these, run the Persistence tests (save/load twice, fresh process) " +
+        "and the consumer projects, then add the version to VerifiedVersions here and widen MicrosoftMLRange in Directory.Packages.props.";
 
     [TestMethod]
     [DataRow("Microsoft.ML.Core")]
     [DataRow("Microsoft.ML.Data")]
-    public void MLNetAssemblies_AreTheVersionPersistenceWasVerifiedAgainst(string assemblyName)
+    public void MLNetAssemblies_AreAVersionPersistenceWasVerifiedOn(string assemblyName)
     {
         Assembly assembly = Assembly.Load(assemblyName);
         string? informational = assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion;
         Assert.IsNotNull(informational, $"{assemblyName} has no informational version. {Advice}");
-        Assert.AreEqual("5.0.1", informational.Split('+')[0], $"{assemblyName} is {informational}, not 5.0.1. {Advice}");
+        string version = informational.Split('+')[0];
+        CollectionAssert.Contains(VerifiedVersions, version, $"{assemblyName} is {informational}, not one of {string.Join(", ", VerifiedVersions)}. {Advice}");
+    }
+
+    [TestMethod]
+    public void DeclaredRange_AdmitsEveryVerifiedVersionAndNoUntestedMajor()
+    {
+        var library = typeof(MLNet.Transformers.Transforms.Infrastructure.BatchedTransformerBase).Assembly;
+        string? range = library.GetCustomAttributes<AssemblyMetadataAttribute>().SingleOrDefault(a => a.Key == "MicrosoftMLRange")?.Value;
+        Assert.IsNotNull(range, "src/MLNet.Transformers.csproj records MicrosoftMLRange as assembly metadata");
+        var match = System.Text.RegularExpressions.Regex.Match(range, @"^\[\s*([0-9.]+)\s*,\s*([0-9.]+)\s*\)$");
+        Assert.IsTrue(match.Success, $"MicrosoftMLRange '{range}' is not of the form [floor, ceiling)");
+        var (floor, ceiling) = (Version.Parse(match.Groups[1].Value), Version.Parse(match.Groups[2].Value));
+        var verified = VerifiedVersions.Select(Version.Parse).ToArray();
+        foreach (var v in verified)
+            Assert.IsTrue(v >= floor && v < ceiling, $"verified Microsoft.ML {v} is outside the declared range {range}");
+        Assert.AreEqual(floor, verified.Min(), $"the range's floor {floor} is the oldest verified version");
+        Assert.IsTrue(ceiling <= new Version(verified.Max(v => v.Major) + 1, 0),
+            $"MicrosoftMLRange {range} admits a major version after {verified.Max()} that src/Persistence was never verified on. {Advice}");
     }
 
     [TestMethod]
