@@ -30,4 +30,11 @@ public interface ICausalDecoder
     /// allocates anything); 0 = unknown.
     /// </summary>
     long CacheBytesPerRow(int positions) => 0;
+
+    /// <summary>
+    /// Bytes one attention layer holds at its peak for one row while <paramref name="queries"/> positions attend
+    /// <paramref name="keys"/> positions (heads × queries × keys scores and their softmax); 0 = unknown. Layers run one after
+    /// another, so this is not multiplied by the number of layers.
+    /// </summary>
+    long AttentionBytesPerRow(int queries, int keys) => 0;
 }

@@ -41,7 +41,11 @@ internal static class ByteLevelBpeFiles
         return vocabulary;
     }
 
-    /// <summary>merges.txt: after an optional "#version" line, one "left right" pair a line, both and their join in the vocabulary.</summary>
+    /// <summary>
+    /// merges.txt: after an optional "#version" line, one "left right" pair a line, both and their join in the vocabulary.
+    /// A pair written twice keeps only its later line, as HF's <c>tokenizers</c> (its merge map is built line by line, the
+    /// later rank overwriting the earlier); Microsoft.ML.Tokenizers would throw "An item with the same key…".
+    /// </summary>
     public static List<string> ReadMerges(byte[] text, IReadOnlyDictionary<string, int> vocabulary, string source)
     {
         string where = $"merges.txt in '{source}'";
@@ -62,7 +66,9 @@ internal static class ByteLevelBpeFiles
         }
         if (merges.Count == 0)
             throw new ArgumentException($"{where} has no merges: a byte-level BPE tokenizer would split every word into single bytes.", nameof(source));
-        return merges;
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var lastOfEachPair = merges.AsEnumerable().Reverse().Where(seen.Add).Reverse().ToList();   // ranks keep their order
+        return lastOfEachPair;
     }
 
     /// <summary>Refuses a vocabulary whose largest id is outside the model's embedding matrix (<c>vocab_size</c> rows).</summary>

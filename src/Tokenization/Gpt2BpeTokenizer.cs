@@ -9,8 +9,8 @@ namespace MLNet.Transformers.Tokenization;
 /// GPT-2's byte-level BPE (HF <c>GPT2Tokenizer</c>) from <c>vocab.json</c> + <c>merges.txt</c>, through
 /// Microsoft.ML.Tokenizers' byte-level <see cref="BpeTokenizer"/> with GPT-2's pre-tokenizer regex. (Its
 /// <see cref="CodeGenTokenizer"/> is not used: it merges runs of spaces into CodeGen's extra tokens, ids GPT-2 does not
-/// have.) Ids are equal to HF's, checked in the tests on accents, CJK, emoji, runs of spaces and newlines (words longer than
-/// <see cref="BoundedWordPreTokenizer.MaxWordLength"/> characters are cut first, so cost stays linear). No prefix space and no
+/// have.) Ids are equal to HF's, checked in the tests on accents, CJK, emoji, runs of spaces and newlines; words of any length
+/// are merged whole, long ones in O(n log n) (<see cref="ByteLevelBpeModel"/>). No prefix space and no
 /// special tokens are added (as HF's GPT-2 tokenizer); <c>&lt;|endoftext|&gt;</c> written in text is that one token.
 /// The original file bytes are kept, so <see cref="Save"/> writes exactly what was loaded.
 /// </summary>
@@ -23,7 +23,8 @@ public sealed class Gpt2BpeTokenizer
     // an optional leading space; a run of spaces gives its last space to the following word.
     internal static readonly Regex Gpt2Split = new(@"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+", RegexOptions.Compiled);
 
-    private readonly BpeTokenizer tokenizer;
+    private readonly ByteLevelBpeModel bpe;
+    private readonly RegexPreTokenizer preTokenizer;
     private readonly Dictionary<int, string> tokensById;
     private readonly Dictionary<string, int> vocabulary;
     private readonly byte[] vocabularyJson;
@@ -42,13 +43,8 @@ public sealed class Gpt2BpeTokenizer
         this.vocabulary = vocabulary;
         var special = new Dictionary<string, int> { [EndOfText] = eot };
         var merges = ByteLevelBpeFiles.ReadMerges(mergesText, vocabulary, source);
-        tokenizer = BpeTokenizer.Create(new BpeOptions(vocabulary)
-        {
-            Merges = merges,
-            ByteLevel = true,
-            SpecialTokens = special,
-            PreTokenizer = new BoundedWordPreTokenizer(Gpt2Split, special),
-        });
+        bpe = new ByteLevelBpeModel(vocabulary, merges, specialTokens: special);
+        preTokenizer = new RegexPreTokenizer(Gpt2Split, special);   // <|endoftext|> first, then GPT-2's words
     }
 
     /// <summary>Loads <c>vocab.json</c> and <c>merges.txt</c> from <paramref name="directory"/>.</summary>
@@ -75,10 +71,17 @@ public sealed class Gpt2BpeTokenizer
     public int EndOfTextId { get; }
 
     /// <summary>Token ids of <paramref name="text"/>, nothing added.</summary>
-    public int[] Encode(string text) => tokenizer.EncodeToIds(text).ToArray();
+    public int[] Encode(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        if (text.Length == 0) return [];
+        var tokens = new List<(int Id, int Start, int End)>();
+        foreach (var (offset, length) in preTokenizer.PreTokenize(text)) bpe.EncodeWord(text.AsSpan(offset, length), tokens);
+        return tokens.Select(t => t.Id).ToArray();
+    }
 
     /// <summary>The text of <paramref name="ids"/> (bytes joined, then UTF-8 decoded, as HF's <c>decode</c>).</summary>
-    public string Decode(IEnumerable<int> ids) => tokenizer.Decode(ids) ?? "";
+    public string Decode(IEnumerable<int> ids) => bpe.Tokenizer.Decode(ids) ?? "";
 
     /// <summary>The vocabulary string of one id (byte-level alphabet, e.g. "Ġthe").</summary>
     public string? IdToToken(int id) => tokensById.GetValueOrDefault(id);

@@ -6,8 +6,8 @@ using Microsoft.ML.Tokenizers;
 namespace MLNet.Transformers.Tokenization;
 
 /// <summary>
-/// RoBERTa's tokenizer (HF <c>RobertaTokenizerFast</c>): GPT-2's byte-level BPE (Microsoft.ML.Tokenizers'
-/// <see cref="BpeTokenizer"/> with GPT-2's pre-tokenizer regex, as <see cref="Gpt2BpeTokenizer"/>) over <c>vocab.json</c> +
+/// RoBERTa's tokenizer (HF <c>RobertaTokenizerFast</c>): GPT-2's byte-level BPE (<see cref="ByteLevelBpeModel"/> after
+/// GPT-2's pre-tokenizer regex, as <see cref="Gpt2BpeTokenizer"/>) over <c>vocab.json</c> +
 /// <c>merges.txt</c>, with <c>&lt;s&gt; &lt;pad&gt; &lt;/s&gt; &lt;unk&gt; &lt;mask&gt;</c> looked up in the vocabulary.
 /// Single texts are <c>&lt;s&gt; A &lt;/s&gt;</c>, pairs <c>&lt;s&gt; A &lt;/s&gt;&lt;/s&gt; B &lt;/s&gt;</c>, every type id 0.
 /// Special tokens written in the text are those tokens; <c>&lt;mask&gt;</c> swallows the spaces before it (HF's lstrip).
@@ -15,7 +15,7 @@ namespace MLNet.Transformers.Tokenization;
 /// </summary>
 public sealed class RobertaBpeTokenizer : IEncoderTokenizer
 {
-    private readonly BpeTokenizer bpe;
+    private readonly ByteLevelBpeModel bpe;
     private readonly Dictionary<int, string> tokensById;
     private readonly Dictionary<string, int> vocabulary;
     private readonly byte[] vocabularyJson;
@@ -36,7 +36,7 @@ public sealed class RobertaBpeTokenizer : IEncoderTokenizer
         tokensById = vocabulary.ToDictionary(kv => kv.Value, kv => kv.Key);
         this.vocabulary = vocabulary;
         var merges = ByteLevelBpeFiles.ReadMerges(mergesText, vocabulary, source);
-        bpe = BpeTokenizer.Create(new BpeOptions(vocabulary) { Merges = merges, ByteLevel = true, UnknownToken = "<unk>" });
+        bpe = new ByteLevelBpeModel(vocabulary, merges, unknownToken: "<unk>");
     }
 
     /// <summary>Loads <c>vocab.json</c>, <c>merges.txt</c> and, if present, <c>tokenizer_config.json</c> (add_prefix_space) from a checkpoint folder.</summary>
@@ -87,7 +87,7 @@ public sealed class RobertaBpeTokenizer : IEncoderTokenizer
         : throw new ArgumentOutOfRangeException(nameof(id), id, $"Token id is not in the vocabulary ({VocabularySize} tokens).");
 
     /// <summary>HF's <c>decode([id])</c>: a special token's own string, else the token's bytes as text (e.g. " Paris" for "ĠParis").</summary>
-    public string TokenText(int id) => specials.Any(s => s.Id == id) ? IdToToken(id) : bpe.Decode([id]) ?? "";
+    public string TokenText(int id) => specials.Any(s => s.Id == id) ? IdToToken(id) : bpe.Tokenizer.Decode([id]) ?? "";
 
     /// <summary>Ids without special tokens, each with its (trimmed) character span and whether it starts a pre-tokenizer word (a GPT-2 regex piece).</summary>
     public IReadOnlyList<(int Id, int Start, int End, bool WordStart)> TokenizeWithOffsets(string text) =>
@@ -98,7 +98,7 @@ public sealed class RobertaBpeTokenizer : IEncoderTokenizer
 
     /// <summary>The text of <paramref name="ids"/> (bytes joined, UTF-8 decoded), special tokens skipped.</summary>
     public string Decode(IEnumerable<int> ids) =>
-        bpe.Decode(ids.Where(id => id != BosTokenId && id != EosTokenId && id != PadTokenId && id != MaskTokenId)) ?? "";
+        bpe.Tokenizer.Decode(ids.Where(id => id != BosTokenId && id != EosTokenId && id != PadTokenId && id != MaskTokenId)) ?? "";
 
     /// <summary>Ids of a text without the sentence's special tokens.</summary>
     public int[] Tokenize(string text) => Pieces(text).Select(p => p.Id).ToArray();
@@ -189,13 +189,15 @@ public sealed class RobertaBpeTokenizer : IEncoderTokenizer
         int shift = start;
         if (AddPrefixSpace && !char.IsWhiteSpace(segment[0])) { segment = " " + segment; shift--; }
         var words = Gpt2BpeTokenizer.Gpt2Split.Matches(segment).Select(m => (m.Index, m.Length));
-        foreach (var (index, length) in BoundedWordPreTokenizer.Bounded(segment, words))   // long words cut: linear cost
+        var tokens = new List<(int Id, int Start, int End)>();
+        foreach (var (index, length) in words)
         {
-            var tokens = bpe.EncodeToTokens(segment.AsSpan(index, length), out _, considerPreTokenization: false, considerNormalization: false);
+            tokens.Clear();
+            bpe.EncodeWord(segment.AsSpan(index, length), tokens);
             for (int k = 0; k < tokens.Count; k++)
             {
-                int s = Math.Clamp(index + tokens[k].Offset.Start.Value + shift, start, end);
-                int e = Math.Clamp(index + tokens[k].Offset.End.Value + shift, s, end);
+                int s = Math.Clamp(index + tokens[k].Start + shift, start, end);
+                int e = Math.Clamp(index + tokens[k].End + shift, s, end);
                 while (s < e && char.IsWhiteSpace(text[s])) s++;            // HF trim_offsets
                 while (e > s && char.IsWhiteSpace(text[e - 1])) e--;
                 pieces.Add(new Piece(tokens[k].Id, s, e, k == 0));

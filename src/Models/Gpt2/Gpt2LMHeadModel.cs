@@ -54,6 +54,9 @@ public sealed class Gpt2LMHeadModel : nn.Module, ICausalDecoder
     /// <inheritdoc/>
     public long CacheBytesPerRow(int positions) => 2L * Config.NLayer * Config.NEmbd * sizeof(float) * positions;   // keys and values
 
+    /// <inheritdoc/>
+    public long AttentionBytesPerRow(int queries, int keys) => 2L * Config.NHead * queries * keys * sizeof(float);   // scores, softmax
+
     private Tensor Head(Tensor hidden) => lm_head is null
         ? nn.functional.linear(hidden, transformer.TokenEmbeddingWeight)
         : lm_head.call(hidden);

@@ -30,6 +30,14 @@ public sealed class T5ConditionalDecoder(T5ForConditionalGeneration model, Tenso
         return sizeof(float) * (2L * c.DecoderLayers * c.InnerDim * (positions + sourceLength) + sourceLength * c.DModel);
     }
 
+    /// <inheritdoc/>
+    public long AttentionBytesPerRow(int queries, int keys)
+    {
+        // T5Attention: scores, scores + position bias, softmax; self-attention over the decoder's keys, cross over the source.
+        long widest = Math.Max(keys, encoderHidden.shape[1]);
+        return 3L * model.Config.NumHeads * queries * widest * sizeof(float);
+    }
+
     /// <summary>
     /// Logits (R, V) of the next decoder token. <paramref name="attentionMask"/> is the decoder's own mask; every row starts
     /// from the same single start token, so it is never padded and the decoder's causal mask is all it needs.
