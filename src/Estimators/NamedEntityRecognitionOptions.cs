@@ -7,7 +7,7 @@ namespace MLNet.Transformers.Estimators;
 /// </summary>
 public sealed class NamedEntityRecognitionOptions : EncoderFineTuningOptions
 {
-    /// <summary>Label column: a vector of keys, one per word (key 0 = missing: ignored by the loss). Optional when <see cref="MaxEpochs"/> is 0.</summary>
+    /// <summary>Label column: a vector of keys, one per word (key 0 = missing: ignored by the loss). Optional when <see cref="EncoderFineTuningOptions.MaxEpochs"/> is 0.</summary>
     public string LabelColumnName { get; set; } = "Label";
 
     /// <summary>Output column: variable-length vector of keys, one per word (same key type and KeyValues as the label).</summary>

@@ -178,7 +178,7 @@ public sealed class TransformerEmbeddingTransformer : BatchedTransformerBase, IL
     /// <c>mlContext.Transforms.ApplyOnnxModel</c>: inputs <c>input_ids</c>, <c>attention_mask</c>, <c>token_type_ids</c>
     /// (int64 [batch, sequence], as <c>TokenizeForTransformer</c> produces; DistilBERT's graph ignores <c>token_type_ids</c>)
     /// → <c>last_hidden_state</c> [batch, sequence, hidden] and <c>embedding</c> [batch, hidden]: this transformer's pooling
-    /// (Cls, Mean, Max, or Pooler where the model has one), L2-normalised as <see cref="Embed"/> when
+    /// (Cls, Mean, Max, or Pooler where the model has one), L2-normalised as <see cref="Embed(IReadOnlyList{string}, IReadOnlyList{string})"/> when
     /// <see cref="TransformerEmbeddingSettings.Normalize"/> is on. BERT, RoBERTa (positions computed in the graph as HF's
     /// <c>create_position_ids_from_input_ids</c>, so padded batches match) and DistilBERT. With <paramref name="quantizeInt8"/>
     /// the linear layers are dynamically quantized (int8 weights with per-output-channel scales, ~4× smaller; integer

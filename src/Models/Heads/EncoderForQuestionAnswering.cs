@@ -15,7 +15,7 @@ public class EncoderForQuestionAnswering : QuestionAnsweringModel
     private readonly IEncoderModel encoder;
     private readonly Linear qa_outputs;
     private readonly Dropout? dropout;
-    private readonly Action<nn.Module, string> save;
+    private readonly Action<nn.Module, string> writeCheckpoint;
 
     /// <param name="name">The module's name.</param>
     /// <param name="encoder">The bare encoder (a module), registered under <paramref name="prefix"/>.</param>
@@ -28,7 +28,7 @@ public class EncoderForQuestionAnswering : QuestionAnsweringModel
         this.encoder = encoder;
         qa_outputs = nn.Linear(encoder.HiddenSize, 2);
         dropout = dropoutProbability is double p ? nn.Dropout(p) : null;
-        this.save = save;
+        this.writeCheckpoint = save;
         // Registered by hand, in HF's order, because the encoder's key is the family's prefix rather than a fixed field name.
         register_module(prefix, (nn.Module)encoder);
         register_module(nameof(qa_outputs), qa_outputs);
@@ -46,7 +46,7 @@ public class EncoderForQuestionAnswering : QuestionAnsweringModel
     public override int MaxPositions => encoder.MaxPositions;
 
     /// <inheritdoc/>
-    public override void SaveCheckpoint(string directory) => save(this, directory);
+    public override void SaveCheckpoint(string directory) => writeCheckpoint(this, directory);
 
     /// <summary>(B, T) ids, segment ids (ignored by families without them) and mask → start and end logits (B, T).</summary>
     public override SpanLogits forward(Tensor inputIds, Tensor tokenTypeIds, Tensor attentionMask)

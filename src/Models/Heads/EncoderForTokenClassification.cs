@@ -15,7 +15,7 @@ public sealed class EncoderForTokenClassification : EncoderClassifier
     private readonly IEncoderModel encoder;
     private readonly Dropout dropout;
     private readonly Linear classifier;
-    private readonly Action<nn.Module, string, ClassifierLabels> save;
+    private readonly Action<nn.Module, string, ClassifierLabels> writeCheckpoint;
 
     /// <param name="encoder">The bare encoder (a module), registered under <paramref name="prefix"/>.</param>
     /// <param name="prefix">HF's <c>base_model_prefix</c> without the dot, e.g. "roberta".</param>
@@ -30,7 +30,7 @@ public sealed class EncoderForTokenClassification : EncoderClassifier
         dropout = nn.Dropout(dropoutProbability);
         classifier = nn.Linear(encoder.HiddenSize, numLabels);
         NumLabels = numLabels;
-        this.save = save;
+        this.writeCheckpoint = save;
         // Registered by hand, in HF's order, because the encoder's key is the family's prefix rather than a fixed field name.
         register_module(prefix, (nn.Module)encoder);
         register_module(nameof(dropout), dropout);
@@ -58,5 +58,5 @@ public sealed class EncoderForTokenClassification : EncoderClassifier
     public override IEnumerable<Parameter> EncoderParameters() => ((nn.Module)encoder).parameters();
 
     /// <inheritdoc/>
-    public override void SaveCheckpoint(string directory, ClassifierLabels labels) => save(this, directory, labels);
+    public override void SaveCheckpoint(string directory, ClassifierLabels labels) => writeCheckpoint(this, directory, labels);
 }
