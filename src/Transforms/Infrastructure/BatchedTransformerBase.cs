@@ -18,7 +18,9 @@ namespace MLNet.Transformers.Transforms.Infrastructure;
 /// <see cref="DisposeModel"/> once; every later <see cref="MapBatch"/> (and every call wrapped in <see cref="UseModel"/>)
 /// throws an <see cref="ObjectDisposedException"/> naming the transformer type. A subclass that owns native memory
 /// overrides <see cref="DisposeModel"/> (not <see cref="Dispose"/>) and wraps its public entry points that touch the
-/// model outside <see cref="MapBatch"/> (e.g. <c>Embed</c>, <c>SaveCheckpoint</c>) in <c>using var use = UseModel();</c>.</para>
+/// model outside <see cref="MapBatch"/> (e.g. <c>Embed</c>, <c>SaveCheckpoint</c>) in <c>using var use = UseModel();</c>
+/// (<c>UseModel</c> and the encode-once bucketing hook <c>EncodeRows</c> are internal: a subclass outside this library keeps
+/// <see cref="MapBatch"/>, <see cref="RowLengths"/>, <see cref="SavePayload"/> and <see cref="DisposeModel"/>).</para>
 /// </remarks>
 public abstract class BatchedTransformerBase : ITransformer, IDisposable
 {
