@@ -8,7 +8,7 @@ namespace MLNet.Transformers.Checkpoints;
 /// shards listed by <c>model.safetensors.index.json</c>. Pickle checkpoints (<c>pytorch_model.bin</c>, <c>*.pt</c>,
 /// ...) are refused because unpickling can run arbitrary code; the error explains how to convert them.
 /// </summary>
-public static class CheckpointLoader
+internal static class CheckpointLoader
 {
     /// <summary>The single-file weights name Hugging Face uses.</summary>
     public const string WeightsFileName = "model.safetensors";

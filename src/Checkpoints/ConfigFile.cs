@@ -8,7 +8,7 @@ namespace MLNet.Transformers.Checkpoints;
 /// <c>[JsonPropertyName("hidden_size")]</c>-style names. Unknown fields are ignored, as Hugging Face configs
 /// carry many a given model does not use.
 /// </summary>
-public static class ConfigFile
+internal static class ConfigFile
 {
     private static readonly JsonSerializerOptions WriteOptions = new() { WriteIndented = true };
 

@@ -7,7 +7,7 @@ namespace MLNet.Transformers.Generation;
 /// of everything so far and, optionally, a cache of what was already computed. GPT-2 implements it; an encoder-decoder
 /// (T5) implements it with the encoder output captured in its cache.
 /// </summary>
-public interface ICausalDecoder
+internal interface ICausalDecoder
 {
     /// <summary>Size of the output distribution.</summary>
     int VocabularySize { get; }

@@ -6,7 +6,7 @@ namespace MLNet.Transformers.Generation;
 /// What a decoder keeps between generation steps. The generation loop only creates, reorders (beam search) and disposes it;
 /// the decoder decides what it holds.
 /// </summary>
-public interface IDecoderCache : IDisposable
+internal interface IDecoderCache : IDisposable
 {
     /// <summary>Positions already seen (the length of the cached keys).</summary>
     int Length { get; }

@@ -11,7 +11,7 @@ namespace MLNet.Transformers.Generation;
 /// attention mask hides the padding and the decoder derives positions from it, so a prompt gets the same tokens alone or in a
 /// batch. With the cache, the first step runs the prompts and every later step runs one new position.
 /// </summary>
-public static class TextGenerator
+internal static class TextGenerator
 {
     /// <summary>Generates a continuation of each prompt; returns the new token ids (an eos token that ended a row is included).</summary>
     /// <param name="decoder">The model.</param>

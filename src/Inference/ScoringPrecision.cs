@@ -21,7 +21,7 @@ namespace MLNet.Transformers.Inference;
 /// Apply once, after moving the model to its device; the model is for inference afterwards, and a checkpoint saved
 /// from it stores the linear weights in bf16 (half the size; loading it back with the same precision gives the same results).
 /// </remarks>
-public static class ScoringPrecision
+internal static class ScoringPrecision
 {
     /// <summary>
     /// The linear layers whose output feeds only bf16 work in the Hugging Face families: BERT/RoBERTa's

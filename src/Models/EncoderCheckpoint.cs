@@ -11,14 +11,14 @@ namespace MLNet.Transformers.Models;
 /// <param name="Id2Label">Class names of its classifier by index (HF <c>id2label</c>), or null.</param>
 /// <param name="ProblemType">HF <c>problem_type</c>, or null.</param>
 /// <param name="HeadOutputs">Rows of the stored <c>classifier.weight</c> (the head's class count), or null when it has no classifier.</param>
-public sealed record EncoderCheckpointInfo(string ModelType, IReadOnlyList<string>? Id2Label, string? ProblemType, int? HeadOutputs);
+internal sealed record EncoderCheckpointInfo(string ModelType, IReadOnlyList<string>? Id2Label, string? ProblemType, int? HeadOutputs);
 
 /// <summary>
 /// Turns a checkpoint folder into a model and tokenizer by config.json's <c>model_type</c>, as Hugging Face's
 /// <c>AutoModelFor…</c>/<c>AutoTokenizer</c> do: each call asks the registry (<c>EncoderFamilies</c>) for the folder's family.
 /// A new encoder family registers itself there; nothing here changes.
 /// </summary>
-public static class EncoderCheckpoint
+internal static class EncoderCheckpoint
 {
     /// <summary>The model types of the registered encoder families.</summary>
     public static IReadOnlyList<string> SupportedModelTypes => EncoderFamilies.ModelTypes;

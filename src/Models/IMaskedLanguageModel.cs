@@ -6,7 +6,7 @@ namespace MLNet.Transformers.Models;
 /// A masked-LM of any encoder family (HF <c>AutoModelForMaskedLM</c>): what fill-mask runs. Logits come only where asked,
 /// which keeps a 50k-token vocabulary affordable.
 /// </summary>
-public interface IMaskedLanguageModel
+internal interface IMaskedLanguageModel
 {
     /// <summary>Longest input the model has positions for.</summary>
     int MaxPositions { get; }

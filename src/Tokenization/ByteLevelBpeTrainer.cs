@@ -11,7 +11,7 @@ namespace MLNet.Transformers.Tokenization;
 /// Ties break on the pair's text, so the result is deterministic. The output is a <c>vocab.json</c> + <c>merges.txt</c> pair:
 /// the 256 byte symbols first (ids 0-255, in GPT-2's order), then one token per merge, then <c>&lt;|endoftext|&gt;</c> last.
 /// </summary>
-public static class ByteLevelBpeTrainer
+internal static class ByteLevelBpeTrainer
 {
     private static readonly Regex Split = new(@"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+", RegexOptions.Compiled);
 

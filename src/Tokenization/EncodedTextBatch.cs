@@ -10,7 +10,7 @@ namespace MLNet.Transformers.Tokenization;
 public sealed record EncodedTextBatch(long[] InputIds, long[] TokenTypeIds, long[] AttentionMask, int BatchSize, int SequenceLength, IReadOnlyList<EncodedText> Encodings);
 
 /// <summary>Builds <see cref="EncodedTextBatch"/> from rows encoded one by one (what every encoder tokenizer's <c>EncodeBatch</c> and length bucketing do).</summary>
-public static class EncodedTextBatches
+internal static class EncodedTextBatches
 {
     /// <summary>Pads <paramref name="rows"/> (unpadded encodings) to the longest one with <paramref name="padTokenId"/> and flattens them.</summary>
     public static EncodedTextBatch Pad(IReadOnlyList<EncodedText> rows, int padTokenId)

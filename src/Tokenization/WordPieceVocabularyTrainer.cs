@@ -1,7 +1,7 @@
 namespace MLNet.Transformers.Tokenization;
 
 /// <summary>Options of <see cref="WordPieceVocabularyTrainer"/>.</summary>
-public sealed class WordPieceTrainingOptions
+internal sealed class WordPieceTrainingOptions
 {
     /// <summary>Target vocabulary size, special tokens included.</summary>
     public int VocabularySize { get; set; } = 8000;
@@ -19,7 +19,7 @@ public sealed class WordPieceTrainingOptions
 /// frequent adjacent pair (ties broken by the pair's text, so the result is deterministic) until the size is reached.
 /// Pair counts are updated incrementally over the table of distinct words, so ~1 MB of text trains in seconds.
 /// </summary>
-public static class WordPieceVocabularyTrainer
+internal static class WordPieceVocabularyTrainer
 {
     private const string Prefix = "##";
 

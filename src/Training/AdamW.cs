@@ -8,7 +8,7 @@ namespace MLNet.Transformers.Training;
 /// one of PyTorch's <c>torch.optim.AdamW</c> (non-amsgrad). Written here rather than using TorchSharp's so the
 /// loop owns the moment buffers (checkpointing, fp32 masters for bf16) and the decay groups are explicit.
 /// </summary>
-public sealed class AdamW : IDisposable
+internal sealed class AdamW : IDisposable
 {
     private readonly List<Slot> _slots = new();
     private readonly double _beta1, _beta2, _epsilon, _weightDecay;

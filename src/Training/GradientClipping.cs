@@ -3,7 +3,7 @@ using static TorchSharp.torch;
 namespace MLNet.Transformers.Training;
 
 /// <summary>Clipping by global L2 norm, as PyTorch's <c>clip_grad_norm_</c> (scale = max / (norm + 1e-6), only when below 1).</summary>
-public static class GradientClipping
+internal static class GradientClipping
 {
     /// <summary>Scales <paramref name="gradients"/> in place so their global norm is at most <paramref name="maxNorm"/>; returns the norm before clipping. <paramref name="maxNorm"/> null or 0 only measures.</summary>
     public static double ClipByGlobalNorm(IReadOnlyList<Tensor?> gradients, double? maxNorm)

@@ -7,7 +7,7 @@ namespace MLNet.Transformers.Training;
 /// <see cref="Trainer.Run{TBatch}"/>. The task holds the model it computes the loss with.
 /// </summary>
 /// <typeparam name="TBatch">The task's batch (tensors, or data turned into tensors in <see cref="ComputeLoss"/>).</typeparam>
-public interface ITrainingTask<TBatch>
+internal interface ITrainingTask<TBatch>
 {
     /// <summary>Number of batches <see cref="TrainingBatches"/> yields per epoch.</summary>
     int TrainingBatchesPerEpoch { get; }
@@ -37,4 +37,4 @@ public interface ITrainingTask<TBatch>
 /// <summary>Result of <see cref="ITrainingTask{TBatch}.Evaluate"/>.</summary>
 /// <param name="Loss">Validation loss (lower is better; drives early stopping and best-weight restore).</param>
 /// <param name="Metrics">Named metrics such as accuracy or perplexity (may be empty).</param>
-public sealed record ValidationResult(double Loss, IReadOnlyDictionary<string, double> Metrics);
+internal sealed record ValidationResult(double Loss, IReadOnlyDictionary<string, double> Metrics);

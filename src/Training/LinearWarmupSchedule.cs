@@ -6,7 +6,7 @@ namespace MLNet.Transformers.Training;
 /// <c>s / warmup</c> while <c>s &lt; warmup</c>, else <c>(total - s) / (total - warmup)</c>, floored at 0.
 /// So the very first step has learning rate 0 when there is warmup, as in HF.
 /// </summary>
-public sealed class LinearWarmupSchedule
+internal sealed class LinearWarmupSchedule
 {
     private readonly double _peak;
 

@@ -12,7 +12,7 @@ namespace MLNet.Transformers.Training;
 /// memory flat. Deterministic for the seed: torch is seeded once at the start (or its RNG restored on resume) and the task
 /// orders data from (epoch, seed). The model must already be on its device.
 /// </summary>
-public static class Trainer
+internal static class Trainer
 {
     /// <summary>
     /// Trains <paramref name="model"/> on <paramref name="task"/> for <paramref name="epochs"/> passes (capped by

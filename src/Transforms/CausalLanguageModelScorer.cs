@@ -11,7 +11,7 @@ namespace MLNet.Transformers.Transforms;
 /// <c>stride</c> tokens and each window scores only the tokens no earlier window scored, so every token after the first window
 /// sees at least (context − stride) tokens of context. Windows of many texts run together in right-padded batches.
 /// </summary>
-public sealed class CausalLanguageModelScorer(Gpt2LMHeadModel model, int beginOfTextId, int contextSize, int stride, int batchSize)
+internal sealed class CausalLanguageModelScorer(Gpt2LMHeadModel model, int beginOfTextId, int contextSize, int stride, int batchSize)
 {
     /// <summary>(log-likelihood, number of scored tokens) of each text's token ids.</summary>
     public (double LogLikelihood, int TokenCount)[] Score(IReadOnlyList<int[]> texts)

@@ -72,7 +72,7 @@ public sealed class CausalLanguageModelTransformer : CheckpointTransformer<Causa
     }
 
     /// <summary>The model.</summary>
-    public Gpt2LMHeadModel Model { get; }
+    internal Gpt2LMHeadModel Model { get; }
 
     /// <inheritdoc/>
     protected override TorchSharp.torch.nn.Module OwnedModel => Model;
@@ -97,7 +97,7 @@ public sealed class CausalLanguageModelTransformer : CheckpointTransformer<Causa
     protected internal override bool LengthBucketing => Settings.LengthBucketing;
 
     /// <summary>The window's texts encoded once: bucketing sorts by their token counts and each batch scores its rows' ids.</summary>
-    protected internal override EncodedRows? EncodeRows(RowBatch rows)
+    internal override EncodedRows? EncodeRows(RowBatch rows)
     {
         var ids = rows.GetInput<string>(Settings.TextColumnName).Select(t => Tokenizer.Encode(t ?? "")).ToArray();
         return new EncodedRows(ids.Select(i => i.Length).ToArray(), ids);

@@ -141,7 +141,7 @@ public sealed class FillMaskTransformer : BatchedTransformerBase, ILoadableTrans
     protected internal override bool LengthBucketing => Settings.LengthBucketing;
 
     /// <summary>The window's rows encoded once: bucketing sorts by their token counts and each batch reuses its rows' encodings.</summary>
-    protected internal override EncodedRows? EncodeRows(RowBatch rows) =>
+    internal override EncodedRows? EncodeRows(RowBatch rows) =>
         EncodedRows.Of(tokenizer, rows.GetInput<string>(Settings.InputColumnName), null, Settings.MaxSequenceLength);
 
     /// <summary>

@@ -49,7 +49,7 @@ public sealed class QuestionAnsweringTransformer : CheckpointTransformer<Questio
     }
 
     /// <summary>The model (encoder + <c>qa_outputs</c> span head): <c>BertForQuestionAnswering</c>, <c>RobertaForQuestionAnswering</c> or <c>DistilBertForQuestionAnswering</c>.</summary>
-    public QuestionAnsweringModel Model => model;
+    internal QuestionAnsweringModel Model => model;
 
     /// <inheritdoc/>
     protected override TorchSharp.torch.nn.Module OwnedModel => model;

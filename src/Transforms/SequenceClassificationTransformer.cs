@@ -138,7 +138,7 @@ public sealed class SequenceClassificationTransformer : CheckpointTransformer<Se
     protected internal override bool LengthBucketing => Settings.LengthBucketing;
 
     /// <summary>The window's rows encoded once: bucketing sorts by their token counts and each batch reuses its rows' encodings.</summary>
-    protected internal override EncodedRows? EncodeRows(RowBatch rows) => EncodedRows.Of(tokenizer, rows.GetInput<string>(Settings.Sentence1ColumnName),
+    internal override EncodedRows? EncodeRows(RowBatch rows) => EncodedRows.Of(tokenizer, rows.GetInput<string>(Settings.Sentence1ColumnName),
         Settings.Sentence2ColumnName is null ? null : rows.GetInput<string>(Settings.Sentence2ColumnName), Settings.MaxSequenceLength);
 
     private static int ArgMax(float[] values)

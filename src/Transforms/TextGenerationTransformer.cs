@@ -55,7 +55,7 @@ public sealed class TextGenerationTransformer : CheckpointTransformer<TextGenera
     }
 
     /// <summary>The model.</summary>
-    public Gpt2LMHeadModel Model { get; }
+    internal Gpt2LMHeadModel Model { get; }
 
     /// <inheritdoc/>
     protected override TorchSharp.torch.nn.Module OwnedModel => Model;
@@ -101,7 +101,7 @@ public sealed class TextGenerationTransformer : CheckpointTransformer<TextGenera
     protected internal override bool LengthBucketing => Settings.Options.LengthBucketing;
 
     /// <summary>The window's prompts encoded once: batches of similar prompts pad less (a prompt's output does not depend on its batch) and each batch reuses its prompts' ids.</summary>
-    protected internal override EncodedRows? EncodeRows(RowBatch rows)
+    internal override EncodedRows? EncodeRows(RowBatch rows)
     {
         var ids = rows.GetInput<string>(Settings.InputColumnName).Select(p => Tokenizer.Encode(p ?? "")).ToArray();
         return new EncodedRows(ids.Select(i => i.Length).ToArray(), ids);

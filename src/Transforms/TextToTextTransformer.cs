@@ -124,7 +124,7 @@ public sealed class TextToTextTransformer : CheckpointTransformer<TextToTextSett
     protected internal override bool LengthBucketing => Settings.Generation.LengthBucketing;
 
     /// <summary>The window's sources encoded once: batches of similar sources pad less (a source's output does not depend on its batch) and each batch reuses its sources' ids.</summary>
-    protected internal override EncodedRows? EncodeRows(RowBatch rows)
+    internal override EncodedRows? EncodeRows(RowBatch rows)
     {
         var ids = rows.GetInput<string>(Settings.SourceColumnName).Select(s => runner.EncodeSource(s ?? "", Settings.MaxSourceLength)).ToArray();
         return new EncodedRows(ids.Select(i => i.Length).ToArray(), ids);

@@ -139,7 +139,7 @@ public sealed class TransformerEmbeddingTransformer : BatchedTransformerBase, IL
     protected internal override bool LengthBucketing => Settings.LengthBucketing;
 
     /// <summary>The window's rows encoded once: bucketing sorts by their token counts and each batch reuses its rows' encodings.</summary>
-    protected internal override EncodedRows? EncodeRows(RowBatch rows) => EncodedRows.Of(tokenizer, rows.GetInput<string>(Settings.InputColumnName),
+    internal override EncodedRows? EncodeRows(RowBatch rows) => EncodedRows.Of(tokenizer, rows.GetInput<string>(Settings.InputColumnName),
         Settings.SecondInputColumnName is null ? null : rows.GetInput<string>(Settings.SecondInputColumnName), Settings.MaxSequenceLength);
 
     /// <summary>Embeds a batch of texts (and optional pair texts) directly, without an IDataView.</summary>

@@ -3,7 +3,7 @@ using static TorchSharp.torch;
 namespace MLNet.Transformers.Models.Bert;
 
 /// <summary>Self-attention followed by its output projection and residual LayerNorm (HF <c>BertAttention</c>).</summary>
-public sealed class BertAttention : nn.Module
+internal sealed class BertAttention : nn.Module
 {
     private readonly BertSelfAttention self;
     private readonly BertSelfOutput output;

@@ -8,7 +8,7 @@ namespace MLNet.Transformers.Models.Bert;
 /// Word + learned position + token type embeddings, then LayerNorm and dropout.
 /// Mirrors HF <c>BertEmbeddings</c>; field names are the state-dict keys.
 /// </summary>
-public sealed class BertEmbeddings : nn.Module
+internal sealed class BertEmbeddings : nn.Module
 {
     private readonly Embedding word_embeddings;
     private readonly Embedding position_embeddings;

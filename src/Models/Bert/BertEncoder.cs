@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 namespace MLNet.Transformers.Models.Bert;
 
 /// <summary>The stack of encoder layers (HF <c>BertEncoder</c>; keys <c>encoder.layer.{i}.…</c>).</summary>
-public sealed class BertEncoder : nn.Module
+internal sealed class BertEncoder : nn.Module
 {
     private readonly ModuleList<BertLayer> layer;
 

@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 namespace MLNet.Transformers.Models.Bert;
 
 /// <summary>The feed-forward expansion H → intermediate with the configured activation (HF <c>BertIntermediate</c>).</summary>
-public sealed class BertIntermediate : nn.Module<Tensor, Tensor>
+internal sealed class BertIntermediate : nn.Module<Tensor, Tensor>
 {
     private readonly Linear dense;
     private readonly string activation;

@@ -8,7 +8,7 @@ namespace MLNet.Transformers.Models.Bert;
 /// The masked-LM head (HF <c>BertLMPredictionHead</c>): transform, then a decoder whose weight is the word-embedding
 /// matrix (tied, so it is not a parameter of its own and HF does not save it) plus a per-token bias.
 /// </summary>
-public sealed class BertLMPredictionHead : nn.Module
+internal sealed class BertLMPredictionHead : nn.Module
 {
     private readonly BertPredictionHeadTransform transform;
     private readonly Parameter bias;

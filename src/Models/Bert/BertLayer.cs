@@ -3,7 +3,7 @@ using static TorchSharp.torch;
 namespace MLNet.Transformers.Models.Bert;
 
 /// <summary>One post-LN encoder layer: attention block then feed-forward block (HF <c>BertLayer</c>).</summary>
-public sealed class BertLayer : nn.Module
+internal sealed class BertLayer : nn.Module
 {
     private readonly BertAttention attention;
     private readonly BertIntermediate intermediate;

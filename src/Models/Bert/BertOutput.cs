@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 namespace MLNet.Transformers.Models.Bert;
 
 /// <summary>Feed-forward contraction intermediate → H, dropout, post-LN residual (HF <c>BertOutput</c>).</summary>
-public sealed class BertOutput : nn.Module
+internal sealed class BertOutput : nn.Module
 {
     private readonly Linear dense;
     private readonly LayerNorm LayerNorm;

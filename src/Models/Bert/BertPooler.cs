@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 namespace MLNet.Transformers.Models.Bert;
 
 /// <summary>tanh(dense(h[CLS])): the sentence representation NSP was trained on (HF <c>BertPooler</c>).</summary>
-public sealed class BertPooler : nn.Module<Tensor, Tensor>
+internal sealed class BertPooler : nn.Module<Tensor, Tensor>
 {
     private readonly Linear dense;
 

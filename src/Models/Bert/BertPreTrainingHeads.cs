@@ -8,7 +8,7 @@ namespace MLNet.Transformers.Models.Bert;
 /// when next-sentence prediction is wanted, the 2-way <c>seq_relationship</c> classifier over the pooled output.
 /// Without NSP the keys are exactly HF's <c>BertOnlyMLMHead</c> (used by <c>BertForMaskedLM</c>).
 /// </summary>
-public sealed class BertPreTrainingHeads : nn.Module
+internal sealed class BertPreTrainingHeads : nn.Module
 {
     private readonly BertLMPredictionHead predictions;
     private readonly Linear? seq_relationship;

@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 namespace MLNet.Transformers.Models.Bert;
 
 /// <summary>dense → activation → LayerNorm before the MLM decoder (HF <c>BertPredictionHeadTransform</c>).</summary>
-public sealed class BertPredictionHeadTransform : nn.Module<Tensor, Tensor>
+internal sealed class BertPredictionHeadTransform : nn.Module<Tensor, Tensor>
 {
     private readonly Linear dense;
     private readonly LayerNorm LayerNorm;

@@ -6,7 +6,7 @@ namespace MLNet.Transformers.Models.Bert;
 /// <summary>
 /// Multi-head scaled dot-product self-attention (HF <c>BertSelfAttention</c>): bidirectional, with a padding mask.
 /// </summary>
-public sealed class BertSelfAttention : nn.Module
+internal sealed class BertSelfAttention : nn.Module
 {
     private readonly Linear query;
     private readonly Linear key;

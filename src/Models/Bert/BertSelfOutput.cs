@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 namespace MLNet.Transformers.Models.Bert;
 
 /// <summary>Projection after attention, dropout, then post-LN residual: LayerNorm(x + input). HF <c>BertSelfOutput</c>.</summary>
-public sealed class BertSelfOutput : nn.Module
+internal sealed class BertSelfOutput : nn.Module
 {
     private readonly Linear dense;
     private readonly LayerNorm LayerNorm;

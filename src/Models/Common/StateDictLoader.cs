@@ -6,7 +6,7 @@ namespace MLNet.Transformers.Models;
 /// <summary>What a strict load did besides copying: which model keys kept their fresh initialisation and which checkpoint keys were skipped.</summary>
 /// <param name="FreshlyInitialized">Model keys absent from the checkpoint that the caller allowed to stay initialised (new task heads).</param>
 /// <param name="Ignored">Checkpoint keys the model has no use for and the caller allowed to skip (heads it did not ask for, tied copies, legacy buffers).</param>
-public sealed record StateDictLoadReport(IReadOnlyList<string> FreshlyInitialized, IReadOnlyList<string> Ignored);
+internal sealed record StateDictLoadReport(IReadOnlyList<string> FreshlyInitialized, IReadOnlyList<string> Ignored);
 
 /// <summary>
 /// Copies a checkpoint's tensors into a module key by key with shape checks (nanoGPT's <c>from_pretrained</c> idea):

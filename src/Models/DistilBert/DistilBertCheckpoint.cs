@@ -8,7 +8,7 @@ namespace MLNet.Transformers.Models.DistilBert;
 /// Loads and saves DistilBERT models in Hugging Face layout, strictly (keys with or without the <c>distilbert.</c> prefix;
 /// every needed key present, every stored key used except heads not asked for and the tied projector copy).
 /// </summary>
-public static class DistilBertCheckpoint
+internal static class DistilBertCheckpoint
 {
     /// <summary>DistilBERT's key layout: <c>distilbert.</c> inside task models; its heads (the masked-LM's <c>vocab_*</c> included).</summary>
     internal static EncoderKeyMap Keys { get; } = new("distilbert.", ["embeddings.", "transformer."],

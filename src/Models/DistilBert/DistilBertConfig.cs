@@ -6,7 +6,7 @@ namespace MLNet.Transformers.Models.DistilBert;
 /// The hyper-parameters of a DistilBERT model, read from and written to a Hugging Face <c>config.json</c> (property names are
 /// the JSON keys of <c>transformers.DistilBertConfig</c>; defaults are distilbert-base-uncased's).
 /// </summary>
-public sealed record DistilBertConfig
+internal sealed record DistilBertConfig
 {
     /// <summary>Always "distilbert".</summary>
     [JsonPropertyName("model_type")] public string ModelType { get; init; } = "distilbert";

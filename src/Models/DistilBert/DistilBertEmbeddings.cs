@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 namespace MLNet.Transformers.Models.DistilBert;
 
 /// <summary>Word + learned position embeddings, LayerNorm, dropout; no token types (HF <c>distilbert Embeddings</c>).</summary>
-public sealed class DistilBertEmbeddings : nn.Module
+internal sealed class DistilBertEmbeddings : nn.Module
 {
     private readonly Embedding word_embeddings;
     private readonly Embedding position_embeddings;

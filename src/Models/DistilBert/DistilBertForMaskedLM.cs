@@ -9,7 +9,7 @@ namespace MLNet.Transformers.Models.DistilBert;
 /// <c>vocab_layer_norm</c>, <c>vocab_projector</c>): transform → activation → LayerNorm → projector tied to the word
 /// embeddings (only <c>vocab_projector.bias</c> is its own; HF does not save the tied weight).
 /// </summary>
-public sealed class DistilBertForMaskedLM : nn.Module, IMaskedLanguageModel
+internal sealed class DistilBertForMaskedLM : nn.Module, IMaskedLanguageModel
 {
     private readonly DistilBertModel distilbert;
     private readonly Linear vocab_transform;

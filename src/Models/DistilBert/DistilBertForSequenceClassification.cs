@@ -7,7 +7,7 @@ namespace MLNet.Transformers.Models.DistilBert;
 /// DistilBERT with a classification (or one-output regression) head (HF <c>DistilBertForSequenceClassification</c>: keys
 /// <c>distilbert.…</c>, <c>pre_classifier.…</c>, <c>classifier.…</c>): h[CLS] → pre_classifier → ReLU → dropout → classifier.
 /// </summary>
-public sealed class DistilBertForSequenceClassification : EncoderClassifier
+internal sealed class DistilBertForSequenceClassification : EncoderClassifier
 {
     private readonly DistilBertModel distilbert;
     private readonly Linear pre_classifier;

@@ -7,10 +7,10 @@ namespace MLNet.Transformers.Models.DistilBert;
 /// The DistilBERT encoder (HF <c>DistilBertModel</c>): embeddings without token types, then post-LN layers; no pooler.
 /// Saved alone its keys are <c>embeddings.…</c>, <c>transformer.…</c>; inside a task model they get the <c>distilbert.</c> prefix.
 /// </summary>
-public sealed class DistilBertModel : nn.Module, IEncoderModel
+internal sealed class DistilBertModel : nn.Module, IEncoderModel
 {
     private readonly DistilBertEmbeddings embeddings;
-    private readonly Transformer transformer;
+    private readonly DistilBertTransformer transformer;
 
     /// <summary>Creates the encoder for <paramref name="config"/>.</summary>
     public DistilBertModel(DistilBertConfig config) : base(nameof(DistilBertModel))
@@ -18,7 +18,7 @@ public sealed class DistilBertModel : nn.Module, IEncoderModel
         config.Validate();
         Config = config;
         embeddings = new DistilBertEmbeddings(config);
-        transformer = new Transformer(config);
+        transformer = new DistilBertTransformer(config);
         RegisterComponents();
     }
 

@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 namespace MLNet.Transformers.Models.DistilBert;
 
 /// <summary>DistilBERT's feed-forward block (HF <c>FFN</c>): lin1 → activation → lin2 → dropout.</summary>
-public sealed class FFN : nn.Module<Tensor, Tensor>
+internal sealed class FFN : nn.Module<Tensor, Tensor>
 {
     private readonly Linear lin1;
     private readonly Linear lin2;

@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 namespace MLNet.Transformers.Models.DistilBert;
 
 /// <summary>DistilBERT's attention (HF <c>MultiHeadSelfAttention</c>): q_lin/k_lin/v_lin, scaled dot product over non-padding keys, out_lin.</summary>
-public sealed class MultiHeadSelfAttention : nn.Module
+internal sealed class MultiHeadSelfAttention : nn.Module
 {
     private readonly Linear q_lin;
     private readonly Linear k_lin;

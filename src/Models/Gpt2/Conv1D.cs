@@ -6,7 +6,7 @@ namespace MLNet.Transformers.Models.Gpt2;
 /// HF's <c>Conv1D</c> (from OpenAI's original GPT code): a linear layer whose weight is stored transposed, [in, out],
 /// so y = x·W + b. Kept as it is stored so checkpoints load key by key without transposing.
 /// </summary>
-public sealed class Conv1D : nn.Module<Tensor, Tensor>
+internal sealed class Conv1D : nn.Module<Tensor, Tensor>
 {
     private readonly TorchSharp.Modules.Parameter weight;
     private readonly TorchSharp.Modules.Parameter bias;

@@ -8,7 +8,7 @@ namespace MLNet.Transformers.Models.Gpt2;
 /// scaled by 1/√head_dim, <c>c_proj</c> mixes the heads. Extensions for models trained from scratch: fewer key/value heads
 /// (grouped-query / multi-query attention; <c>c_attn</c> then outputs n_embd + 2·n_kv_head·head_dim) and RoPE on q and k.
 /// </summary>
-public sealed class Gpt2Attention : nn.Module
+internal sealed class Gpt2Attention : nn.Module
 {
     private readonly Conv1D c_attn;
     private readonly Conv1D c_proj;

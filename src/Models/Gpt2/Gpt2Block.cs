@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 namespace MLNet.Transformers.Models.Gpt2;
 
 /// <summary>A pre-LN transformer block (HF <c>GPT2Block</c>): x + attn(ln_1(x)), then x + mlp(ln_2(x)).</summary>
-public sealed class Gpt2Block : nn.Module
+internal sealed class Gpt2Block : nn.Module
 {
     private readonly LayerNorm ln_1;
     private readonly Gpt2Attention attn;

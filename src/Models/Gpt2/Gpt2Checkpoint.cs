@@ -10,7 +10,7 @@ namespace MLNet.Transformers.Models.Gpt2;
 /// <c>h.{i}.attn.bias</c> / <c>attn.masked_bias</c> (ignored), an explicit <c>lm_head.weight</c> next to a tied head
 /// (ignored: HF ties it to <c>wte</c>), and f16/bf16 storage (converted to float32).
 /// </summary>
-public static class Gpt2Checkpoint
+internal static class Gpt2Checkpoint
 {
     /// <summary>Reads and validates <c>config.json</c>; a checkpoint of another family gets an error naming its model_type.</summary>
     public static Gpt2Config ReadConfig(string directory)

@@ -8,7 +8,7 @@ namespace MLNet.Transformers.Models.Gpt2;
 /// LayerNorm 1/0, and the residual projections (<c>c_proj</c>) ~ N(0, initializer_range/√(2·n_layer)) — GPT-2's scaled
 /// init, so the residual stream's variance does not grow with depth. Deterministic given <c>torch.manual_seed</c>.
 /// </summary>
-public static class Gpt2Initializer
+internal static class Gpt2Initializer
 {
     /// <summary>Re-initialises every parameter of <paramref name="model"/>.</summary>
     public static void Initialize(nn.Module model, Gpt2Config config)

@@ -8,7 +8,7 @@ namespace MLNet.Transformers.Models.Gpt2;
 /// GPT-2 with its language-model head (HF <c>GPT2LMHeadModel</c>): logits = ln_f(h)·wteᵀ when tied (GPT-2), or a separate
 /// bias-free <c>lm_head</c>. Implements <see cref="ICausalDecoder"/>, so the shared generation loop drives it.
 /// </summary>
-public sealed class Gpt2LMHeadModel : nn.Module, ICausalDecoder
+internal sealed class Gpt2LMHeadModel : nn.Module, ICausalDecoder
 {
     private readonly Gpt2Model transformer;
     private readonly Linear? lm_head;

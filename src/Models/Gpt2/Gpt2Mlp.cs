@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 namespace MLNet.Transformers.Models.Gpt2;
 
 /// <summary>The feed-forward network of a block (HF <c>GPT2MLP</c>): c_fc → activation → c_proj → dropout.</summary>
-public sealed class Gpt2Mlp : nn.Module<Tensor, Tensor>
+internal sealed class Gpt2Mlp : nn.Module<Tensor, Tensor>
 {
     private readonly Conv1D c_fc;
     private readonly Conv1D c_proj;

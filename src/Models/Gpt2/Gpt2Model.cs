@@ -7,7 +7,7 @@ namespace MLNet.Transformers.Models.Gpt2;
 /// The GPT-2 decoder stack (HF <c>GPT2Model</c>): token embeddings (+ learned or sinusoidal positions) → pre-LN blocks →
 /// final LayerNorm. Keys <c>wte</c>, <c>wpe</c>, <c>h.{i}.…</c>, <c>ln_f</c>; inside the LM model they get <c>transformer.</c>.
 /// </summary>
-public sealed class Gpt2Model : nn.Module
+internal sealed class Gpt2Model : nn.Module
 {
     private readonly Embedding wte;
     private readonly Embedding? wpe;

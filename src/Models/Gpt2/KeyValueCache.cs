@@ -8,7 +8,7 @@ namespace MLNet.Transformers.Models.Gpt2;
 /// computes one new position and attends over the stored ones. The cache owns its tensors (outside any dispose scope).
 /// Nothing in it is GPT-2 specific: any decoder with per-layer self-attention can use it.
 /// </summary>
-public sealed class KeyValueCache : IDecoderCache
+internal sealed class KeyValueCache : IDecoderCache
 {
     private readonly Tensor?[] keys;
     private readonly Tensor?[] values;

@@ -7,7 +7,7 @@ namespace MLNet.Transformers.Models.Gpt2;
 /// (i, i + d/2) of queries and keys are rotated by the angle position·θ^(−2i/d). Because a rotation by m then the inverse
 /// rotation by n is a rotation by m − n, the score q_m·k_n depends only on the distance m − n. No parameters.
 /// </summary>
-public static class RotaryEmbedding
+internal static class RotaryEmbedding
 {
     /// <summary>cos and sin tables (B, 1, T, d) for <paramref name="positionIds"/> (B, T).</summary>
     public static (Tensor Cos, Tensor Sin) Tables(Tensor positionIds, int headDim, double theta)

@@ -11,7 +11,7 @@ namespace MLNet.Transformers.Models.Roberta;
 /// read into a <see cref="BertConfig"/> whose model_type stays "roberta" and validated by the same rules, errors naming
 /// RoBERTa; only pad_token_id's default differs (1).
 /// </summary>
-public static class RobertaCheckpoint
+internal static class RobertaCheckpoint
 {
     /// <summary>RoBERTa's key layout: <c>roberta.</c> inside task models; <c>classifier.</c>, <c>qa_outputs.</c>, <c>lm_head.</c> heads.</summary>
     internal static EncoderKeyMap Keys { get; } = new("roberta.", ["embeddings.", "encoder.", "pooler."], ["classifier.", "qa_outputs.", "lm_head."]);

@@ -8,7 +8,7 @@ namespace MLNet.Transformers.Models.Roberta;
 /// RoBERTa's sentence head (HF <c>RobertaClassificationHead</c>, keys <c>classifier.dense</c>, <c>classifier.out_proj</c>):
 /// dropout → dense → tanh → dropout → out_proj on the <c>&lt;s&gt;</c> token. It replaces BERT's pooler.
 /// </summary>
-public sealed class RobertaClassificationHead : nn.Module<Tensor, Tensor>
+internal sealed class RobertaClassificationHead : nn.Module<Tensor, Tensor>
 {
     private readonly Linear dense;
     private readonly Dropout dropout;

@@ -10,7 +10,7 @@ namespace MLNet.Transformers.Models.Roberta;
 /// over non-padding tokens and padding gets position <c>pad_token_id</c> (HF <c>create_position_ids_from_input_ids</c>);
 /// this is why <c>max_position_embeddings</c> is 514 for 512 tokens.
 /// </summary>
-public sealed class RobertaEmbeddings : nn.Module
+internal sealed class RobertaEmbeddings : nn.Module
 {
     private readonly Embedding word_embeddings;
     private readonly Embedding position_embeddings;

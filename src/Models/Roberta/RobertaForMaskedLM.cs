@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 namespace MLNet.Transformers.Models.Roberta;
 
 /// <summary>RoBERTa with its masked-LM head (HF <c>RobertaForMaskedLM</c>: keys <c>roberta.…</c> without a pooler, <c>lm_head.…</c>).</summary>
-public sealed class RobertaForMaskedLM : nn.Module, IMaskedLanguageModel
+internal sealed class RobertaForMaskedLM : nn.Module, IMaskedLanguageModel
 {
     private readonly RobertaModel roberta;
     private readonly RobertaLMHead lm_head;

@@ -8,7 +8,7 @@ namespace MLNet.Transformers.Models.Roberta;
 /// RoBERTa with its classification (or one-output regression) head (HF <c>RobertaForSequenceClassification</c>: keys
 /// <c>roberta.…</c> without a pooler, <c>classifier.dense</c>, <c>classifier.out_proj</c>).
 /// </summary>
-public sealed class RobertaForSequenceClassification : EncoderClassifier
+internal sealed class RobertaForSequenceClassification : EncoderClassifier
 {
     private readonly RobertaModel roberta;
     private readonly RobertaClassificationHead classifier;

@@ -10,7 +10,7 @@ namespace MLNet.Transformers.Models.Roberta;
 /// dense → GELU (always, whatever hidden_act says) → LayerNorm → decoder tied to the word embeddings, plus a bias.
 /// The decoder is not a parameter of its own, so <c>lm_head.decoder.*</c> is neither needed nor saved (as HF).
 /// </summary>
-public sealed class RobertaLMHead : nn.Module
+internal sealed class RobertaLMHead : nn.Module
 {
     private readonly Linear dense;
     private readonly LayerNorm layer_norm;

@@ -8,7 +8,7 @@ namespace MLNet.Transformers.Models.Roberta;
 /// which RoBERTa shares unchanged. Saved alone its keys are <c>embeddings.…</c>, <c>encoder.…</c>, <c>pooler.…</c>; inside
 /// a task model they get the <c>roberta.</c> prefix.
 /// </summary>
-public sealed class RobertaModel : nn.Module, IEncoderModel
+internal sealed class RobertaModel : nn.Module, IEncoderModel
 {
     private readonly RobertaEmbeddings embeddings;
     private readonly BertEncoder encoder;

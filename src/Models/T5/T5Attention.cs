@@ -9,7 +9,7 @@ namespace MLNet.Transformers.Models.T5;
 /// position embeddings. Only the first block of each stack owns <c>relative_attention_bias</c>; its bias is reused by all.
 /// Keys/values are projected separately (<see cref="ProjectKeysValues"/>) so a decoder can cache them.
 /// </summary>
-public sealed class T5Attention : nn.Module
+internal sealed class T5Attention : nn.Module
 {
     private readonly Linear q;
     private readonly Linear k;

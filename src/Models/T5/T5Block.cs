@@ -7,7 +7,7 @@ namespace MLNet.Transformers.Models.T5;
 /// One T5 block (HF <c>T5Block</c>): <c>layer.0</c> self-attention, in the decoder <c>layer.1</c> cross-attention,
 /// then the feed-forward as the last layer. The list index is the checkpoint key, so the layers live in one ModuleList.
 /// </summary>
-public sealed class T5Block : nn.Module
+internal sealed class T5Block : nn.Module
 {
     private readonly ModuleList<nn.Module> layer;
 

@@ -13,7 +13,7 @@ namespace MLNet.Transformers.Models.T5;
 /// <param name="model">The encoder-decoder.</param>
 /// <param name="encoderHidden">Encoder output (B, S, d).</param>
 /// <param name="encoderMask">Source attention mask (B, S), 1 = real token.</param>
-public sealed class T5ConditionalDecoder(T5ForConditionalGeneration model, Tensor encoderHidden, Tensor encoderMask) : ICausalDecoder
+internal sealed class T5ConditionalDecoder(T5ForConditionalGeneration model, Tensor encoderHidden, Tensor encoderMask) : ICausalDecoder
 {
     /// <inheritdoc/>
     public int VocabularySize => model.Config.VocabSize;

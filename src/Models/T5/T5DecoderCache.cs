@@ -8,7 +8,7 @@ namespace MLNet.Transformers.Models.T5;
 /// encoder output (B, nh, S_src, d_kv), computed once per source on the first step. The cache owns its tensors
 /// (outside any dispose scope); dispose it when generation ends. Not for training (the tensors are detached).
 /// </summary>
-public sealed class T5DecoderCache : Generation.IDecoderCache
+internal sealed class T5DecoderCache : Generation.IDecoderCache
 {
     private readonly Tensor?[] selfKeys;
     private readonly Tensor?[] selfValues;

@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 namespace MLNet.Transformers.Models.T5;
 
 /// <summary>T5 1.0's feed-forward (HF <c>T5DenseActDense</c>): wo(dropout(act(wi(x)))), no biases; ReLU in t5-small.</summary>
-public sealed class T5DenseActDense : nn.Module<Tensor, Tensor>
+internal sealed class T5DenseActDense : nn.Module<Tensor, Tensor>
 {
     private readonly Linear wi;
     private readonly Linear wo;

@@ -7,7 +7,7 @@ namespace MLNet.Transformers.Models.T5;
 /// T5 1.1 / flan-t5's gated feed-forward (HF <c>T5DenseGatedActDense</c>): wo(dropout(act(wi_0(x)) · wi_1(x))),
 /// with gelu_new for <c>feed_forward_proj = "gated-gelu"</c>.
 /// </summary>
-public sealed class T5DenseGatedActDense : nn.Module<Tensor, Tensor>
+internal sealed class T5DenseGatedActDense : nn.Module<Tensor, Tensor>
 {
     private readonly Linear wi_0;
     private readonly Linear wi_1;

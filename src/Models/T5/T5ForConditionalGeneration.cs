@@ -37,7 +37,7 @@ public sealed class T5ForConditionalGeneration : nn.Module
     public Embedding SharedEmbedding => shared;
 
     /// <summary>An empty decoder cache for one generation run; the caller disposes it.</summary>
-    public T5DecoderCache NewCache() => new(decoder.Layers);
+    internal T5DecoderCache NewCache() => new(decoder.Layers);
 
     /// <summary>Encoder: ids (B, S) int64 and a (B, S) 0/1 attention mask → last hidden state (B, S, d_model).</summary>
     public Tensor Encode(Tensor inputIds, Tensor attentionMask)
@@ -52,7 +52,7 @@ public sealed class T5ForConditionalGeneration : nn.Module
     /// With a cache they are only the new positions; the cache grows by T and the encoder keys/values are reused
     /// after the first call.
     /// </summary>
-    public Tensor Decode(Tensor decoderInputIds, Tensor encoderHidden, Tensor encoderAttentionMask, T5DecoderCache? cache = null)
+    internal Tensor Decode(Tensor decoderInputIds, Tensor encoderHidden, Tensor encoderAttentionMask, T5DecoderCache? cache = null)
     {
         using var scope = NewDisposeScope();
         var hidden = decoder.ForwardDecoder(shared.call(decoderInputIds), encoderHidden, encoderAttentionMask, cache);
@@ -63,7 +63,7 @@ public sealed class T5ForConditionalGeneration : nn.Module
     /// As <see cref="Decode"/>, but the head runs on the last position only: logits (B, vocab) of the next token — what a
     /// generation step needs (the vocabulary projection is most of a small model's step).
     /// </summary>
-    public Tensor DecodeNext(Tensor decoderInputIds, Tensor encoderHidden, Tensor encoderAttentionMask, T5DecoderCache? cache = null)
+    internal Tensor DecodeNext(Tensor decoderInputIds, Tensor encoderHidden, Tensor encoderAttentionMask, T5DecoderCache? cache = null)
     {
         using var scope = NewDisposeScope();
         var hidden = decoder.ForwardDecoder(shared.call(decoderInputIds), encoderHidden, encoderAttentionMask, cache);

@@ -7,7 +7,7 @@ namespace MLNet.Transformers.Models.T5;
 /// Pre-norm residual cross-attention of a decoder block to the encoder output (HF <c>T5LayerCrossAttention</c>).
 /// It has no relative-position bias: the bias is only the encoder's padding mask.
 /// </summary>
-public sealed class T5LayerCrossAttention : nn.Module
+internal sealed class T5LayerCrossAttention : nn.Module
 {
     private readonly T5Attention EncDecAttention;
     private readonly T5LayerNorm layer_norm;

@@ -7,7 +7,7 @@ namespace MLNet.Transformers.Models.T5;
 /// Pre-norm residual feed-forward (HF <c>T5LayerFF</c>). HF names the sub-module <c>DenseReluDense</c> whatever its
 /// activation or gating, so the key is the same for both variants.
 /// </summary>
-public sealed class T5LayerFF : nn.Module
+internal sealed class T5LayerFF : nn.Module
 {
     private readonly nn.Module<Tensor, Tensor> DenseReluDense;
     private readonly T5LayerNorm layer_norm;

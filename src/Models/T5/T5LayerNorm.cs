@@ -7,7 +7,7 @@ namespace MLNet.Transformers.Models.T5;
 /// T5's RMS layer norm (HF <c>T5LayerNorm</c>): scale only, no mean subtraction, no bias. The mean square is taken
 /// in fp32 so bf16/f16 weights do not lose the statistics; the result goes back to the weight's dtype.
 /// </summary>
-public sealed class T5LayerNorm : nn.Module<Tensor, Tensor>
+internal sealed class T5LayerNorm : nn.Module<Tensor, Tensor>
 {
     private readonly Parameter weight;
     private readonly double eps;

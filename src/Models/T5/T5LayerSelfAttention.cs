@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 namespace MLNet.Transformers.Models.T5;
 
 /// <summary>Pre-norm residual self-attention (HF <c>T5LayerSelfAttention</c>): x + dropout(SelfAttention(layer_norm(x))).</summary>
-public sealed class T5LayerSelfAttention : nn.Module
+internal sealed class T5LayerSelfAttention : nn.Module
 {
     private readonly T5Attention SelfAttention;
     private readonly T5LayerNorm layer_norm;

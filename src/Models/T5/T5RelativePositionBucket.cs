@@ -7,7 +7,7 @@ namespace MLNet.Transformers.Models.T5;
 /// small distances get a bucket each, larger ones share logarithmically wider buckets up to <c>max_distance</c>,
 /// beyond which everything falls in the last bucket.
 /// </summary>
-public static class T5RelativePositionBucket
+internal static class T5RelativePositionBucket
 {
     /// <summary>
     /// Maps <paramref name="relativePosition"/> (memory position − query position, int64) to buckets in [0, numBuckets).

@@ -8,7 +8,7 @@ namespace MLNet.Transformers.Models.T5;
 /// the model's <c>shared</c> table, passed in as embeddings, so it is stored once (HF's <c>embed_tokens</c> is a tied alias).
 /// The relative-position bias of block 0 plus the mask is computed once per forward and added in every block.
 /// </summary>
-public sealed class T5Stack : nn.Module
+internal sealed class T5Stack : nn.Module
 {
     private readonly ModuleList<T5Block> block;
     private readonly T5LayerNorm final_layer_norm;

@@ -5,7 +5,7 @@ namespace MLNet.Transformers.Training.CausalLanguageModel;
 /// after each, and the stream is cut into blocks of <c>blockSize + 1</c> tokens that overlap by one, so that with teacher
 /// forcing (inputs = block[..^1], labels = block[1..]) every token of the stream is predicted exactly once.
 /// </summary>
-public static class CausalLanguageModelPacker
+internal static class CausalLanguageModelPacker
 {
     /// <summary>Packs tokenized documents into blocks of <paramref name="blockSize"/> inputs (+1 for the last label); the last block may be shorter.</summary>
     public static List<int[]> Pack(IEnumerable<int[]> documents, int endOfTextId, int blockSize)

@@ -15,7 +15,7 @@ namespace MLNet.Transformers.Training.Pretraining;
 /// order (row by row: one draw per token or word to choose, then one draw per chosen token for 80/10/10, plus one for
 /// the random id). The same seed and input give the same output.</para>
 /// </remarks>
-public sealed class MaskedLanguageModelMasker
+internal sealed class MaskedLanguageModelMasker
 {
     /// <summary>The label of positions that are not predicted (PyTorch's <c>cross_entropy</c> default <c>ignore_index</c>).</summary>
     public const long IgnoreIndex = -100;

@@ -1,7 +1,7 @@
 namespace MLNet.Transformers.Training.Pretraining;
 
 /// <summary>Options of <see cref="MaskedLanguageModelMasker"/>. Defaults are BERT's (Devlin et al. 2018, section 3.1).</summary>
-public sealed class MaskedLanguageModelMaskerOptions
+internal sealed class MaskedLanguageModelMaskerOptions
 {
     /// <summary>Probability that a maskable token (or, with whole-word masking, a word) is chosen for prediction. Default 0.15.</summary>
     public double MaskProbability { get; set; } = 0.15;

@@ -17,7 +17,7 @@ namespace MLNet.Transformers.Training.Pretraining;
 /// equal probability, until <c>|A| + |B| &lt;= MaxSequenceLength - 3</c>.</para>
 /// <para>Empty sentences are ignored; documents without sentences are skipped. Deterministic for a seeded <see cref="Random"/>.</para>
 /// </remarks>
-public sealed class NextSentencePairBuilder
+internal sealed class NextSentencePairBuilder
 {
     private readonly SpecialTokenIds _special;
     private readonly NextSentencePairBuilderOptions _options;

@@ -1,7 +1,7 @@
 namespace MLNet.Transformers.Training.Pretraining;
 
 /// <summary>Options of <see cref="NextSentencePairBuilder"/>. Defaults follow Google's <c>create_pretraining_data.py</c>.</summary>
-public sealed class NextSentencePairBuilderOptions
+internal sealed class NextSentencePairBuilderOptions
 {
     /// <summary>Maximum tokens per instance, [CLS] and [SEP]s included. Default 128.</summary>
     public int MaxSequenceLength { get; set; } = 128;

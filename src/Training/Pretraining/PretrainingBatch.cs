@@ -11,7 +11,7 @@ namespace MLNet.Transformers.Training.Pretraining;
 /// Masking happens here, per batch (dynamic masking, like HF's data collator): the same instance gets new masks each
 /// epoch. Rows are padded with [PAD] (attention mask 0, token type 0, label -100) to the longest row or to a fixed length.
 /// </remarks>
-public sealed class PretrainingBatch : IDisposable
+internal sealed class PretrainingBatch : IDisposable
 {
     private PretrainingBatch(Tensor inputIds, Tensor tokenTypeIds, Tensor attentionMask, Tensor labels, Tensor? nextSentenceLabels)
     {

@@ -10,7 +10,7 @@ namespace MLNet.Transformers.Training.Pretraining;
 /// <see cref="PretrainingCorpusOptions.KeepSectionHeadings"/>); blank lines only separate paragraphs. Text before the
 /// first title becomes a document without a title, so nothing is lost. Documents without sentences are left out.
 /// </remarks>
-public static class PretrainingCorpus
+internal static class PretrainingCorpus
 {
     /// <summary>Reads documents from rows (lines of a stream, or one document per row, per <paramref name="options"/>).</summary>
     public static IReadOnlyList<CorpusDocument> ReadDocuments(IEnumerable<string?> rows, PretrainingCorpusOptions? options = null)

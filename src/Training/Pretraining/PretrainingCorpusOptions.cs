@@ -14,7 +14,7 @@ public enum CorpusRowFormat
 }
 
 /// <summary>Options of <see cref="PretrainingCorpus"/>.</summary>
-public sealed class PretrainingCorpusOptions
+internal sealed class PretrainingCorpusOptions
 {
     /// <summary>What a row is. Default <see cref="CorpusRowFormat.WikiTextLines"/>.</summary>
     public CorpusRowFormat RowFormat { get; set; } = CorpusRowFormat.WikiTextLines;

@@ -10,7 +10,7 @@ namespace MLNet.Transformers.Training.Pretraining;
 /// Hugging Face's <c>next_sentence_label</c>: 0 = B is the continuation of A, 1 = B is from another document,
 /// <see cref="NoNextSentenceLabel"/> (-100) = not a sentence pair.
 /// </param>
-public sealed record PretrainingInstance(int[] InputIds, int[] TokenTypeIds, int NextSentenceLabel)
+internal sealed record PretrainingInstance(int[] InputIds, int[] TokenTypeIds, int NextSentenceLabel)
 {
     /// <summary>Label 0: B really follows A.</summary>
     public const int IsNext = 0;

@@ -102,7 +102,7 @@ public sealed class PretrainingMetrics
     /// <see cref="UnigramEntropy(IEnumerable{int})"/> of the tokens the masker can choose in <paramref name="instances"/>
     /// (everything but [CLS], [SEP] and [PAD]): the masked-LM loss baseline for that data.
     /// </summary>
-    public static double UnigramEntropy(IEnumerable<PretrainingInstance> instances, SpecialTokenIds specialTokenIds)
+    internal static double UnigramEntropy(IEnumerable<PretrainingInstance> instances, SpecialTokenIds specialTokenIds)
     {
         ArgumentNullException.ThrowIfNull(instances);
         ArgumentNullException.ThrowIfNull(specialTokenIds);

@@ -9,7 +9,7 @@ namespace MLNet.Transformers.Training.Pretraining;
 /// for pretraining data: an abbreviation before a capitalised word ("Mr. Smith", "U.S. Army") splits, and a sentence
 /// starting with a digit or quote does not.
 /// </remarks>
-public static class SentenceSplitter
+internal static class SentenceSplitter
 {
     /// <summary>Splits a paragraph into trimmed, non-empty sentences.</summary>
     public static IReadOnlyList<string> Split(string paragraph)

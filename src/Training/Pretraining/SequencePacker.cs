@@ -10,7 +10,7 @@ namespace MLNet.Transformers.Training.Pretraining;
 /// the next sequence, and a sentence longer than a whole sequence is split across sequences. Every token of every
 /// sentence ends up in exactly one instance, in order. Deterministic (no randomness).
 /// </remarks>
-public static class SequencePacker
+internal static class SequencePacker
 {
     /// <summary>Packs the documents' sentences into instances with token type 0 and no next-sentence label.</summary>
     /// <param name="documents">Each document is its ordered sentences, each sentence its token ids (no special tokens).</param>

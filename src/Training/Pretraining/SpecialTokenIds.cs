@@ -10,7 +10,7 @@ namespace MLNet.Transformers.Training.Pretraining;
 /// <param name="Sep">Id of <c>[SEP]</c> (102).</param>
 /// <param name="Mask">Id of <c>[MASK]</c> (103).</param>
 /// <param name="VocabularySize">Number of ids in the vocabulary; every id is in [0, VocabularySize).</param>
-public sealed record SpecialTokenIds(int Pad, int Unk, int Cls, int Sep, int Mask, int VocabularySize)
+internal sealed record SpecialTokenIds(int Pad, int Unk, int Cls, int Sep, int Mask, int VocabularySize)
 {
     /// <summary>The ids of bert-base-uncased's <c>vocab.txt</c> (30,522 tokens).</summary>
     public static SpecialTokenIds BertBaseUncased { get; } = new(0, 100, 101, 102, 103, 30522);

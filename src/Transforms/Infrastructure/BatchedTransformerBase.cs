@@ -18,7 +18,9 @@ namespace MLNet.Transformers.Transforms.Infrastructure;
 /// <see cref="DisposeModel"/> once; every later <see cref="MapBatch"/> (and every call wrapped in <see cref="UseModel"/>)
 /// throws an <see cref="ObjectDisposedException"/> naming the transformer type. A subclass that owns native memory
 /// overrides <see cref="DisposeModel"/> (not <see cref="Dispose"/>) and wraps its public entry points that touch the
-/// model outside <see cref="MapBatch"/> (e.g. <c>Embed</c>, <c>SaveCheckpoint</c>) in <c>using var use = UseModel();</c>.</para>
+/// model outside <see cref="MapBatch"/> (e.g. <c>Embed</c>, <c>SaveCheckpoint</c>) in <c>using var use = UseModel();</c>
+/// (<c>UseModel</c> and the encode-once bucketing hook <c>EncodeRows</c> are internal: a subclass outside this library keeps
+/// <see cref="MapBatch"/>, <see cref="RowLengths"/>, <see cref="SavePayload"/> and <see cref="DisposeModel"/>).</para>
 /// </remarks>
 public abstract class BatchedTransformerBase : ITransformer, IDisposable
 {
@@ -70,7 +72,7 @@ public abstract class BatchedTransformerBase : ITransformer, IDisposable
     /// would otherwise tokenize the rows again; each batch then reads its rows' encodings with <see cref="RowBatch.Encoded{T}"/>
     /// (null when the rows were not bucketed: encode there). Return null (the default) to use <see cref="RowLengths"/>.
     /// </summary>
-    protected internal virtual EncodedRows? EncodeRows(RowBatch rows) => null;
+    internal virtual EncodedRows? EncodeRows(RowBatch rows) => null;
 
     /// <summary>Writes what <see cref="ILoadableTransformer{TSelf}.Load"/> needs to recreate this transformer.</summary>
     protected abstract void SavePayload(TransformerPayloadWriter writer);
@@ -129,7 +131,7 @@ public abstract class BatchedTransformerBase : ITransformer, IDisposable
     /// Marks one use of the model until the returned value is disposed: <see cref="Dispose"/> waits for it to end.
     /// Throws <see cref="ObjectDisposedException"/> once the transformer is disposed. Cheap (one lock, no allocation).
     /// </summary>
-    protected ModelUseGate.Use UseModel() => _gate.Enter();
+    private protected ModelUseGate.Use UseModel() => _gate.Enter();
 
     /// <summary>
     /// Frees what the transformer owns (model weights, native memory). Called exactly once, by <see cref="Dispose"/>, after

@@ -9,7 +9,7 @@ namespace MLNet.Transformers.Transforms.Infrastructure;
 /// </summary>
 /// <param name="Lengths">One cost per row.</param>
 /// <param name="Encodings">One encoding per row (e.g. an <c>EncodedText</c>[]).</param>
-public sealed record EncodedRows(int[] Lengths, Array Encodings)
+internal sealed record EncodedRows(int[] Lengths, Array Encodings)
 {
     /// <summary>Each text (and pair text) of a window encoded once, unpadded (null texts count as empty); lengths are the real token counts.</summary>
     internal static EncodedRows Of(IEncoderTokenizer tokenizer, string?[] texts, string?[]? pairs, int maxLength)

@@ -5,7 +5,7 @@ namespace MLNet.Transformers.Transforms.Infrastructure;
 /// forward pass (which crashes the process in native code). A reader/writer gate: uses enter and leave concurrently;
 /// <see cref="Close"/> refuses new uses and waits until the count is zero.
 /// </summary>
-public sealed class ModelUseGate
+internal sealed class ModelUseGate
 {
     private readonly object _lock = new();
     private readonly Type _owner;

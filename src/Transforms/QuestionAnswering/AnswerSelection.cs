@@ -10,7 +10,7 @@ public sealed record QuestionAnswer(string Text, float Score, int Start);
 /// score (a stable sort, so earlier windows win ties); each distinct text keeps its best score; with
 /// <c>allowNoAnswer</c> the empty answer, scored with the smallest null score over the windows, joins the ranking.
 /// </summary>
-public static class AnswerSelection
+internal static class AnswerSelection
 {
     /// <summary>The top-<paramref name="topK"/> answers of one context from the scored spans of its windows.</summary>
     public static QuestionAnswer[] Select(string context, TokenizedText tokens, IReadOnlyList<(QaWindow Window, WindowSpans Spans)> windows,

@@ -3,14 +3,14 @@ using MLNet.Transformers.Tokenization;
 namespace MLNet.Transformers.Transforms;
 
 /// <summary>A (question, context) pair ready for the model: the context's tokens and the windows over them.</summary>
-public sealed record QaExample(string Context, TokenizedText ContextTokens, List<QaWindow> Windows, QaWindowing.Geometry Geometry);
+internal sealed record QaExample(string Context, TokenizedText ContextTokens, List<QaWindow> Windows, QaWindowing.Geometry Geometry);
 
 /// <summary>
 /// Tokenizes a question once (cut to <c>maxQuestionLength</c> tokens) and its context once, and cuts the context into
 /// windows (<see cref="QaWindowing"/>) laid out as the tokenizer's family packs pairs (<see cref="IEncoderTokenizer.PairTemplate"/>).
 /// Shared by training and inference so both see the same windows.
 /// </summary>
-public sealed class QaEncoder(IEncoderTokenizer tokenizer, int maxSequenceLength, int documentStride, int maxQuestionLength)
+internal sealed class QaEncoder(IEncoderTokenizer tokenizer, int maxSequenceLength, int documentStride, int maxQuestionLength)
 {
     /// <summary>The tokenizer.</summary>
     public IEncoderTokenizer Tokenizer => tokenizer;

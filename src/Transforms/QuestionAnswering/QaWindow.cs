@@ -6,7 +6,7 @@ namespace MLNet.Transformers.Transforms;
 /// <param name="Ids">Token ids (WordPiece or byte-level BPE).</param>
 /// <param name="Offsets">Character span (start, end exclusive) of each token in the original context.</param>
 /// <param name="WordIds">Number of the pre-tokenizer word each token belongs to ("##" pieces, or the BPE pieces of one GPT-2 regex match, share their word's number).</param>
-public sealed record TokenizedText(int[] Ids, (int Start, int End)[] Offsets, int[] WordIds)
+internal sealed record TokenizedText(int[] Ids, (int Start, int End)[] Offsets, int[] WordIds)
 {
     /// <summary>Number of tokens.</summary>
     public int Length => Ids.Length;
@@ -35,7 +35,7 @@ public sealed record TokenizedText(int[] Ids, (int Start, int End)[] Offsets, in
 /// <param name="ContextStart">Position in <paramref name="InputIds"/> of the slice's first token (question length + 2; RoBERTa + 3).</param>
 /// <param name="ContextOffset">Index in the context's tokens of the slice's first token.</param>
 /// <param name="ContextLength">Number of context tokens in the slice.</param>
-public sealed record QaWindow(int[] InputIds, int[] TokenTypeIds, int ContextStart, int ContextOffset, int ContextLength)
+internal sealed record QaWindow(int[] InputIds, int[] TokenTypeIds, int ContextStart, int ContextOffset, int ContextLength)
 {
     /// <summary>Whether sequence position <paramref name="position"/> holds a context token.</summary>
     public bool IsContext(int position) => position >= ContextStart && position < ContextStart + ContextLength;

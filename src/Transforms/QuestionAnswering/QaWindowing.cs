@@ -8,7 +8,7 @@ namespace MLNet.Transformers.Transforms;
 /// <c>maxSequenceLength − question tokens − special tokens</c> (3 for BERT, 4 for RoBERTa) context tokens; the first starts at token 0 and each next one
 /// <c>window − stride</c> tokens later, until a window reaches the last token.
 /// </summary>
-public static class QaWindowing
+internal static class QaWindowing
 {
     /// <summary>Context tokens per window, and the overlap actually used.</summary>
     /// <param name="Window">Context tokens per window.</param>

@@ -8,7 +8,7 @@ namespace MLNet.Transformers.Transforms;
 /// model <c>batchSize</c> windows at a time (windows of different rows share batches), scores each window's spans and
 /// merges them per row (<see cref="SpanScoring"/>, <see cref="AnswerSelection"/>).
 /// </summary>
-public sealed class QuestionAnsweringPredictor(QaEncoder encoder, Func<IReadOnlyList<QaWindow>, (float[][] Start, float[][] End)> logits,
+internal sealed class QuestionAnsweringPredictor(QaEncoder encoder, Func<IReadOnlyList<QaWindow>, (float[][] Start, float[][] End)> logits,
     int topK, int maxAnswerLength, bool allowNoAnswer, int batchSize)
 {
     /// <summary>A predictor running <paramref name="model"/> (in eval mode, on <paramref name="device"/>).</summary>

@@ -1,10 +1,10 @@
 namespace MLNet.Transformers.Transforms;
 
 /// <summary>A span of one window: first and last token as positions in the window's sequence, and p_start·p_end.</summary>
-public readonly record struct SpanCandidate(int Start, int End, double Score);
+internal readonly record struct SpanCandidate(int Start, int End, double Score);
 
 /// <summary>What one window contributes: its null score p_start([CLS])·p_end([CLS]) and its best spans, best first.</summary>
-public sealed record WindowSpans(double NullScore, IReadOnlyList<SpanCandidate> Spans);
+internal sealed record WindowSpans(double NullScore, IReadOnlyList<SpanCandidate> Spans);
 
 /// <summary>
 /// Scores the spans of one window exactly as HF's question-answering pipeline (<c>select_starts_ends</c> and
@@ -13,7 +13,7 @@ public sealed record WindowSpans(double NullScore, IReadOnlyList<SpanCandidate> 
 /// p_start(i)·p_end(j) with j ≥ i and j − i + 1 ≤ maxAnswerLength, both ends in the context. Ties go to the smaller
 /// (i, j) in row-major order, as <c>np.argmax</c> does.
 /// </summary>
-public static class SpanScoring
+internal static class SpanScoring
 {
     /// <summary>HF's value for logits that must not take part (question, [SEP], padding).</summary>
     public const float Masked = -10000f;

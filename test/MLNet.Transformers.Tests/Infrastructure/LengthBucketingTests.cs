@@ -41,7 +41,7 @@ public sealed class LengthBucketingTests
         public override IReadOnlyList<InputColumnSpec> InputColumns { get; } = [new("Text", TextDataViewType.Instance)];
         public override IReadOnlyList<OutputColumnSpec> OutputColumns { get; } = [new("Words", NumberDataViewType.Int32)];
         protected internal override bool LengthBucketing => true;
-        protected internal override EncodedRows? EncodeRows(RowBatch rows)
+        internal override EncodedRows? EncodeRows(RowBatch rows)
         {
             var encoded = rows.GetInput<string>("Text").Select(Encode).ToArray();
             return new EncodedRows(encoded.Select(e => e.Length).ToArray(), encoded);

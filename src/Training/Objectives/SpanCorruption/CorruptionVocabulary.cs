@@ -6,7 +6,7 @@ namespace MLNet.Transformers.Training.Objectives.SpanCorruption;
 /// The ids the objectives need: the sentinels (&lt;extra_id_k&gt;), &lt;/s&gt;, and the ordinary ids BERT-style
 /// corruption draws random replacements from (every id that is not an added special token).
 /// </summary>
-public sealed class CorruptionVocabulary
+internal sealed class CorruptionVocabulary
 {
     private readonly int[] sentinelIds;
     private readonly Dictionary<int, int> sentinelIndex;

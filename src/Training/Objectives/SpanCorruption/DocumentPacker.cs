@@ -4,7 +4,7 @@ namespace MLNet.Transformers.Training.Objectives.SpanCorruption;
 /// T5's packing for unsupervised objectives (<c>reduce_concat_tokens</c> + <c>split_tokens</c>): the documents' ids (without
 /// &lt;/s&gt;) are concatenated and cut into chunks of a fixed number of raw tokens, so no compute is spent on padding.
 /// </summary>
-public static class DocumentPacker
+internal static class DocumentPacker
 {
     /// <summary>Raw tokens per chunk so that the encoder input of <paramref name="objective"/> has at most <paramref name="inputLength"/> ids (&lt;/s&gt; included).</summary>
     public static int ChunkLength(T5Objective objective, int inputLength, double corruptionRate, double meanSpanLength)

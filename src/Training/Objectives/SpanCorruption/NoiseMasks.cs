@@ -1,7 +1,7 @@
 namespace MLNet.Transformers.Training.Objectives.SpanCorruption;
 
 /// <summary>Which tokens an objective corrupts: true = noise. Ports of T5's <c>preprocessors.random_spans_noise_mask</c> and <c>iid_noise_mask</c>.</summary>
-public static class NoiseMasks
+internal static class NoiseMasks
 {
     /// <summary>
     /// T5's random spans: exactly round(length · density) noise tokens (at least 1, at most length−1) in

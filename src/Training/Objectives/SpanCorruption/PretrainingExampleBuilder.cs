@@ -5,7 +5,7 @@ namespace MLNet.Transformers.Training.Objectives.SpanCorruption;
 /// for one of T5's unsupervised objectives (<see cref="T5Objective"/>), as T5's preprocessors do; &lt;/s&gt; is appended
 /// to both. Pure C#: deterministic given the <see cref="Random"/> passed in.
 /// </summary>
-public sealed class PretrainingExampleBuilder
+internal sealed class PretrainingExampleBuilder
 {
     private readonly CorruptionVocabulary vocabulary;
 

@@ -5,7 +5,7 @@ namespace MLNet.Transformers.Training.Objectives.SpanCorruption;
 /// <c>nonnoise_span_to_unique_sentinel</c>, <c>drop_noise_tokens</c>, <c>drop_nonnoise_tokens</c>). Sentinel k is the
 /// k-th replaced span in order: &lt;extra_id_0&gt;, &lt;extra_id_1&gt;, …
 /// </summary>
-public static class SentinelSpans
+internal static class SentinelSpans
 {
     /// <summary>Each noise span → one sentinel, in order; other tokens kept ("Thank you &lt;X&gt; me to your party &lt;Y&gt; week .").</summary>
     public static int[] ReplaceNoiseSpans(IReadOnlyList<int> tokens, bool[] noise, Func<int, int> sentinelId) =>

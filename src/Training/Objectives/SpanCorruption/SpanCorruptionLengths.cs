@@ -5,7 +5,7 @@ namespace MLNet.Transformers.Training.Objectives.SpanCorruption;
 /// so that, after span corruption, the input (non-noise tokens + one sentinel per span + &lt;/s&gt;) fills exactly
 /// <c>inputsLength</c> positions; and the resulting target length (noise tokens + sentinels + &lt;/s&gt;).
 /// </summary>
-public static class SpanCorruptionLengths
+internal static class SpanCorruptionLengths
 {
     /// <summary>Returns (raw tokens per example, target length) for an encoder input of <paramref name="inputsLength"/>.</summary>
     public static (int TokensLength, int TargetsLength) Compute(int inputsLength, double noiseDensity, double meanNoiseSpanLength)

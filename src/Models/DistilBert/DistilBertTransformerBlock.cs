@@ -7,7 +7,7 @@ namespace MLNet.Transformers.Models.DistilBert;
 /// One post-LN DistilBERT layer (HF <c>TransformerBlock</c>): sa_layer_norm(attention(x) + x), then
 /// output_layer_norm(ffn(h) + h). HF applies no dropout to the attention output here, only inside the FFN.
 /// </summary>
-public sealed class TransformerBlock : nn.Module
+internal sealed class DistilBertTransformerBlock : nn.Module
 {
     private readonly MultiHeadSelfAttention attention;
     private readonly LayerNorm sa_layer_norm;
@@ -15,7 +15,7 @@ public sealed class TransformerBlock : nn.Module
     private readonly LayerNorm output_layer_norm;
 
     /// <summary>Creates the layer for <paramref name="config"/>.</summary>
-    public TransformerBlock(DistilBertConfig config) : base(nameof(TransformerBlock))
+    public DistilBertTransformerBlock(DistilBertConfig config) : base(nameof(DistilBertTransformerBlock))
     {
         attention = new MultiHeadSelfAttention(config);
         sa_layer_norm = nn.LayerNorm(config.Dim, config.LayerNormEps);
