@@ -37,6 +37,34 @@ internal sealed record SentenceTransformersFolder(string TransformerDirectory, E
         return new SentenceTransformersFolder(transformer, pooling ?? EmbeddingPooling.Mean, normalize, maxSeqLength);
     }
 
+    /// <summary>
+    /// Writes the sentence-transformers files around an encoder already saved at <paramref name="directory"/>'s root:
+    /// <c>modules.json</c> (Transformer at "", Pooling at 1_Pooling, Normalize at 2_Normalize when <paramref name="normalize"/>),
+    /// <c>1_Pooling/config.json</c> and <c>sentence_bert_config.json</c> — what <see cref="TryRead"/> (and sentence-transformers) read back.
+    /// </summary>
+    public static void Write(string directory, EmbeddingPooling pooling, bool normalize, int hiddenSize, int maxSeqLength)
+    {
+        string mode = pooling switch
+        {
+            EmbeddingPooling.Cls => "pooling_mode_cls_token", EmbeddingPooling.Mean => "pooling_mode_mean_tokens", EmbeddingPooling.Max => "pooling_mode_max_tokens",
+            _ => throw new ArgumentException($"sentence-transformers pooling is Cls, Mean or Max; {pooling} has no 1_Pooling form.", nameof(pooling)),
+        };
+        var modules = new JsonArray(
+            new JsonObject { ["idx"] = 0, ["name"] = "0", ["path"] = "", ["type"] = "sentence_transformers.models.Transformer" },
+            new JsonObject { ["idx"] = 1, ["name"] = "1", ["path"] = "1_Pooling", ["type"] = "sentence_transformers.models.Pooling" });
+        if (normalize) modules.Add(new JsonObject { ["idx"] = 2, ["name"] = "2", ["path"] = "2_Normalize", ["type"] = "sentence_transformers.models.Normalize" });
+        var poolingConfig = new JsonObject { ["word_embedding_dimension"] = hiddenSize };
+        foreach (var key in new[] { "pooling_mode_cls_token", "pooling_mode_mean_tokens", "pooling_mode_max_tokens", "pooling_mode_mean_sqrt_len_tokens" })
+            poolingConfig[key] = key == mode;
+        var indented = new System.Text.Json.JsonSerializerOptions { WriteIndented = true };
+        Directory.CreateDirectory(Path.Combine(directory, "1_Pooling"));
+        File.WriteAllText(Path.Combine(directory, "modules.json"), modules.ToJsonString(indented));
+        File.WriteAllText(Path.Combine(directory, "1_Pooling", "config.json"), poolingConfig.ToJsonString(indented));
+        if (normalize) Directory.CreateDirectory(Path.Combine(directory, "2_Normalize"));
+        File.WriteAllText(Path.Combine(directory, "sentence_bert_config.json"),
+            new JsonObject { ["max_seq_length"] = maxSeqLength, ["do_lower_case"] = false }.ToJsonString(indented));
+    }
+
     private static EmbeddingPooling ReadPooling(string path)
     {
         var config = Parse(path) ?? throw new InvalidOperationException($"{path} is empty.");

@@ -23,10 +23,16 @@ namespace MLNet.Transformers.Transforms;
 /// <param name="Device">TorchSharp device.</param>
 /// <param name="Precision">Scoring arithmetic, as the estimator's options set it: Auto (resolved on the host that scores: bf16 with AVX512-BF16/AMX, else fp32), Float32, BFloat16 (bf16 matmuls with fp32 LayerNorm/residuals/softmax) or Int8 (the int8 ONNX graph run by ONNX Runtime; CPU). Models saved before it existed load as Float32.</param>
 /// <param name="LengthBucketing">When scoring an IDataView, sort each window of several batches by token count so short rows are not padded to long ones; rows come back in their original order.</param>
+/// <param name="Architecture">Regression only: CrossEncoder (the pair encoded together, a one-output head) or BiEncoder (Score = <paramref name="LabelScale"/> × cosine of the two sentences' pooled vectors). Models saved before it existed load as CrossEncoder.</param>
+/// <param name="LabelScale">BiEncoder only: the factor from cosine to the label's scale (the label that means "identical").</param>
 public sealed record SequenceClassificationSettings(string Sentence1ColumnName, string? Sentence2ColumnName, string ScoreColumnName,
     string? PredictedLabelColumnName, LabelClasses? Classes, ClassificationHead Head, int MaxSequenceLength, int BatchSize, string Device = "cpu",
-    Precision Precision = Precision.Float32, bool LengthBucketing = true)
+    Precision Precision = Precision.Float32, bool LengthBucketing = true,
+    Estimators.SentenceSimilarityArchitecture Architecture = Estimators.SentenceSimilarityArchitecture.CrossEncoder, float LabelScale = 1f)
 {
+    /// <summary>True when each sentence is encoded on its own and the score is the scaled cosine of their vectors.</summary>
+    public bool IsBiEncoder => Architecture == Estimators.SentenceSimilarityArchitecture.BiEncoder;
+
     /// <summary>True for a one-output regression head (sentence similarity).</summary>
     public bool IsRegression => Classes is null;
 
@@ -37,7 +43,8 @@ public sealed record SequenceClassificationSettings(string Sentence1ColumnName, 
 /// <summary>
 /// A fine-tuned (or loaded) encoder with a sequence head, as an ML.NET transformer. Classification adds
 /// <c>PredictedLabel</c> (key) then <c>Score</c> (softmax of the logits, as HF's text-classification pipeline);
-/// regression adds <c>Score</c> (the raw output). Returned by <c>TextClassification</c> and <c>SentenceSimilarity</c>.
+/// regression adds <c>Score</c> (the raw output), or for a bi-encoder LabelScale × cos(pooled A, pooled B). Returned by
+/// <c>TextClassification</c> and <c>SentenceSimilarity</c>.
 /// </summary>
 public sealed class SequenceClassificationTransformer : CheckpointTransformer<SequenceClassificationSettings>,
     ILoadableTransformer<SequenceClassificationTransformer>
@@ -53,6 +60,7 @@ public sealed class SequenceClassificationTransformer : CheckpointTransformer<Se
     {
         if (model.NumLabels != settings.NumLabels)
             throw new InvalidOperationException($"The model has {model.NumLabels} outputs but the settings describe {settings.NumLabels}.");
+        BiEncoderChecks(settings, model);
         this.model = model;
         this.tokenizer = tokenizer;
         device = DeviceName.Parse(settings.Device);
@@ -62,6 +70,22 @@ public sealed class SequenceClassificationTransformer : CheckpointTransformer<Se
             int8 = new OnnxInt8Engine(path => Onnx.EncoderOnnxExporter.ExportSequenceClassifier(model, path, settings.IsRegression, int8: true));
         else ScoringPrecision.Apply(model, settings.Precision);
         (InputColumns, OutputColumns) = Columns(Settings);
+    }
+
+    // A bi-encoder has two text columns, a positive scale, a BiEncoderModel and no int8 engine; saved settings are checked too.
+    private static void BiEncoderChecks(SequenceClassificationSettings settings, EncoderClassifier model)
+    {
+        if (!Enum.IsDefined(settings.Architecture))
+            throw new ArgumentException($"Architecture {(int)settings.Architecture} is not one of {string.Join(", ", Enum.GetNames<Estimators.SentenceSimilarityArchitecture>())}.", nameof(settings));
+        if (!settings.IsBiEncoder) return;
+        if (!settings.IsRegression || settings.Sentence2ColumnName is null)
+            throw new ArgumentException("Architecture BiEncoder scores sentence pairs: Sentence2ColumnName must name the second text column.", nameof(settings));
+        if (!(settings.LabelScale > 0) || !float.IsFinite(settings.LabelScale))
+            throw new ArgumentException($"LabelScale {settings.LabelScale} must be a positive finite number (the label meaning 'identical', e.g. 5 for STS-B).", nameof(settings));
+        if (settings.Precision == Precision.Int8)
+            throw new ArgumentException("Precision.Int8 is not offered for Architecture BiEncoder; use Auto, Float32 or BFloat16.", nameof(settings));
+        if (model is not BiEncoderModel)
+            throw new InvalidOperationException("Architecture BiEncoder needs a bi-encoder model (no head), not a classifier.");
     }
 
     /// <summary>What a transformer with these settings reads and appends (its estimator checks schemas with it too).</summary>
@@ -91,6 +115,14 @@ public sealed class SequenceClassificationTransformer : CheckpointTransformer<Se
     {
         string[] first = batch.GetInput<string>(Settings.Sentence1ColumnName);
         string[]? second = Settings.Sentence2ColumnName is null ? null : batch.GetInput<string>(Settings.Sentence2ColumnName);
+        if (Settings.IsBiEncoder)
+        {
+            var rows = batch.Encoded<EncodedPair>();
+            var a = rows is null ? EncodeSide(first) : EncodedTextBatches.Pad(rows.Select(r => r.First).ToArray(), tokenizer.PadTokenId);
+            var b = rows is null ? EncodeSide(second!) : EncodedTextBatches.Pad(rows.Select(r => r.Second).ToArray(), tokenizer.PadTokenId);
+            batch.SetOutput(Settings.ScoreColumnName, BiEncoderScores(a, b));
+            return;
+        }
         float[][] scores = Score(EncodedRows.ForBatch(batch, tokenizer, first, second, Settings.MaxSequenceLength));
         if (Settings.IsRegression)
         {
@@ -110,7 +142,38 @@ public sealed class SequenceClassificationTransformer : CheckpointTransformer<Se
     {
         using var use = UseModel();
         if (texts.Count == 0) return [];
+        if (Settings.IsBiEncoder)
+        {
+            if (pairs is null || pairs.Count != texts.Count)
+                throw new ArgumentException($"Architecture BiEncoder scores pairs: give as many pair texts as texts ({texts.Count}).", nameof(pairs));
+            return BiEncoderScores(EncodeSide(texts), EncodeSide(pairs)).Select(s => new[] { s }).ToArray();
+        }
         return Score(tokenizer.EncodeBatch(texts.Select(t => t ?? "").ToArray(), pairs?.Select(t => t ?? "").ToArray(), Settings.MaxSequenceLength));
+    }
+
+    // One side of the pairs, each sentence encoded on its own (null counts as empty).
+    private EncodedTextBatch EncodeSide(IReadOnlyList<string?> texts) =>
+        tokenizer.EncodeBatch(texts.Select(t => t ?? "").ToArray(), null, Settings.MaxSequenceLength);
+
+    /// <summary>A bi-encoder row's two encodings (what bucketing encoded once).</summary>
+    private sealed record EncodedPair(EncodedText First, EncodedText Second);
+
+    // LabelScale × cos(pooled A, pooled B) per row.
+    private float[] BiEncoderScores(EncodedTextBatch a, EncodedTextBatch b)
+    {
+        using var use = UseModel();
+        if (a.BatchSize == 0) return [];
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        Tensor[] Side(EncodedTextBatch e)
+        {
+            var shape = new long[] { e.BatchSize, e.SequenceLength };
+            return [tensor(e.InputIds, shape, device: device), tensor(e.TokenTypeIds, shape, device: device), tensor(e.AttentionMask, shape, device: device)];
+        }
+        var (x, y) = (Side(a), Side(b));
+        var cosine = ((BiEncoderModel)model).Cosine(x[0], x[1], x[2], y[0], y[1], y[2]);
+        FiniteOutput.Require(cosine, "cosine similarity");
+        return (cosine * Settings.LabelScale).cpu().data<float>().ToArray();
     }
 
     // Class probabilities (or the regression output) of an encoded batch, one row per text.
@@ -138,8 +201,17 @@ public sealed class SequenceClassificationTransformer : CheckpointTransformer<Se
     protected internal override bool LengthBucketing => Settings.LengthBucketing;
 
     /// <summary>The window's rows encoded once: bucketing sorts by their token counts and each batch reuses its rows' encodings.</summary>
-    internal override EncodedRows? EncodeRows(RowBatch rows) => EncodedRows.Of(tokenizer, rows.GetInput<string>(Settings.Sentence1ColumnName),
+    internal override EncodedRows? EncodeRows(RowBatch rows) => Settings.IsBiEncoder ? EncodePairs(rows) : EncodedRows.Of(tokenizer, rows.GetInput<string>(Settings.Sentence1ColumnName),
         Settings.Sentence2ColumnName is null ? null : rows.GetInput<string>(Settings.Sentence2ColumnName), Settings.MaxSequenceLength);
+
+    // Bi-encoder bucketing: both sentences of each row encoded once, the row's cost the longer of the two.
+    private EncodedRows EncodePairs(RowBatch rows)
+    {
+        string[] first = rows.GetInput<string>(Settings.Sentence1ColumnName), second = rows.GetInput<string>(Settings.Sentence2ColumnName!);
+        var pairs = first.Select((t, i) => new EncodedPair(tokenizer.Encode(t ?? "", null, Settings.MaxSequenceLength),
+            tokenizer.Encode(second[i] ?? "", null, Settings.MaxSequenceLength))).ToArray();
+        return new EncodedRows(pairs.Select(p => Math.Max(p.First.Length, p.Second.Length)).ToArray(), pairs);
+    }
 
     private static int ArgMax(float[] values)
     {
@@ -162,13 +234,17 @@ public sealed class SequenceClassificationTransformer : CheckpointTransformer<Se
     public void ExportOnnx(string path, bool quantizeInt8 = false)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        if (Settings.IsBiEncoder)
+            throw new InvalidOperationException("ExportOnnx writes a pair classifier; a BiEncoder has none. Export its sentence encoder instead: SaveCheckpoint, then TransformerEmbedding(folder).ExportOnnx(path).");
         using var use = UseModel();
         Onnx.EncoderOnnxExporter.ExportSequenceClassifier(model, path, Settings.IsRegression, quantizeInt8);
     }
 
     /// <summary>
-    /// Writes HF layout: config.json (<c>BertForSequenceClassification</c> with id2label/label2id from the key values, or
-    /// <c>problem_type: "regression"</c>), model.safetensors and the tokenizer files.
+    /// Cross-encoder: writes HF layout: config.json (<c>BertForSequenceClassification</c> with id2label/label2id from the key values, or
+    /// <c>problem_type: "regression"</c>), model.safetensors and the tokenizer files. BiEncoder: a sentence-transformers
+    /// folder (the encoder's config.json, model.safetensors and tokenizer files, <c>modules.json</c>, <c>1_Pooling</c>,
+    /// <c>sentence_bert_config.json</c>) that <c>TransformerEmbedding</c> and sentence-transformers load.
     /// </summary>
     public override void SaveCheckpoint(string directory)
     {
@@ -181,8 +257,14 @@ public sealed class SequenceClassificationTransformer : CheckpointTransformer<Se
     internal static SequenceClassificationTransformer FromCheckpoint(SequenceClassificationSettings settings, string directory)
     {
         var tokenizer = EncoderCheckpoint.LoadTokenizer(directory);
-        var model = EncoderCheckpoint.LoadForSequenceClassification(directory, settings.NumLabels, settings.Head, requireHead: true);
-        return new SequenceClassificationTransformer(settings, model, tokenizer);
+        EncoderClassifier model = settings.IsBiEncoder ? BiEncoderModel.Load(directory)
+            : EncoderCheckpoint.LoadForSequenceClassification(directory, settings.NumLabels, settings.Head, requireHead: true);
+        try { return new SequenceClassificationTransformer(settings, model, tokenizer); }
+        catch
+        {
+            model.DisposeWithWeights();
+            throw;
+        }
     }
 
     /// <inheritdoc/>
