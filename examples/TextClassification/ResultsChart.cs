@@ -30,10 +30,9 @@ internal static class ResultsChart
         plot.Axes.SetLimitsX(0, 110);
         plot.Title(title);
         foreach (var (color, legend) in Styles.Values) plot.Legend.ManualItems.Add(new LegendItem { LabelText = legend, FillColor = color });
-        plot.Legend.Alignment = Alignment.LowerRight;
-        plot.ShowLegend();
+        plot.ShowLegend(Edge.Bottom);
         var path = Path.GetFullPath(file);
-        plot.SavePng(path, 1300, 120 + 45 * results.Count);
+        plot.SavePng(path, 1300, 160 + 45 * results.Count);
         return path;
     }
 }
