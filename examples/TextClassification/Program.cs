@@ -28,11 +28,12 @@ double? lrArg = Arg("--lr") is { } lrText ? double.Parse(lrText, System.Globaliz
 var tasks = (Arg("--tasks") ?? "sst2,qnli,stsb,pos").Split(',').ToHashSet();
 var data = Path.Combine(AppContext.BaseDirectory, "data");
 string checkpoint = Arg("--checkpoint") is { } given ? (Directory.Exists(given) ? Path.GetFullPath(given) : given) : PretrainedMiniLM.Folder();
+string modelName = Arg("--checkpoint") is { } other ? Path.GetFileName(other.TrimEnd('/', '\\')) : "MiniLM";   // for the table
 AnsiConsole.MarkupLine($"model: [bold]{Markup.Escape(checkpoint)}[/]");
 
 // The recipe: sizes for a default run of ~15 minutes on 2 cores in fp32, and a longer one with --full.
 // Learning rates for a 22M-parameter pretrained encoder (BERT-Tiny from our own pretraining needed 1e-3).
-int sstRows = full ? 67349 : 8000, qnliRows = full ? 4463 : 2000, stsRows = full ? 5749 : 2000, posSentences = full ? 4000 : 1000;
+int sstRows = full ? 67349 : 8000, qnliRows = full ? 4463 : 1500, stsRows = full ? 5749 : 2000, posSentences = full ? 4000 : 1000;
 int sstEpochs = 1, qnliEpochs = full ? 3 : 2, stsEpochs = full ? 4 : 2, posEpochs = full ? 3 : 2;
 double lr = lrArg ?? 1e-4;
 var ml = new MLContext(seed: seed);
@@ -47,12 +48,12 @@ if (tasks.Contains("sst2"))
     var toKey = ml.Transforms.Conversion.MapValueToKey("Label").Fit(train);   // the trainer's label is a key
     var model = Run($"SST-2 fine-tuning, {sstRows:N0} sentences", bar => ml.MulticlassClassification.Trainers
         .TextClassification(Options(bar, sstEpochs, maxLength: 64)).Fit(toKey.Transform(train)));
-    results.Add(new("SST-2", $"MiniLM fine-tuned ({sstRows:N0} sentences)", Kind.Ours, "accuracy", Accuracy(model, toKey.Transform(dev))));
+    results.Add(new("SST-2", $"{modelName} fine-tuned ({sstRows:N0} sentences)", Kind.Ours, "accuracy", Accuracy(model, toKey.Transform(dev))));
     var frozen = ml.Transforms.Text.TransformerEmbedding(checkpoint, "Features", "Sentence1", pooling: EmbeddingPooling.Mean, maxSequenceLength: 64)
         .AppendCacheCheckpoint(ml)   // the embeddings are computed once, not on every pass of the normaliser and L-BFGS
         .Append(ml.Transforms.NormalizeMeanVariance("Features"))
         .Append(ml.BinaryClassification.Trainers.LbfgsLogisticRegression("Label", "Features"));
-    results.Add(new("SST-2", "frozen MiniLM embeddings + L-BFGS", Kind.Frozen, "accuracy",
+    results.Add(new("SST-2", $"frozen {modelName} embeddings + L-BFGS", Kind.Frozen, "accuracy",
         ml.BinaryClassification.Evaluate(Run("SST-2 frozen embeddings", _ => frozen.Fit(train)).Transform(dev)).Accuracy));
     var bagOfWords = ml.Transforms.Text.FeaturizeText("Features", "Sentence1").Append(ml.BinaryClassification.Trainers.LbfgsLogisticRegression("Label", "Features"));
     results.Add(new("SST-2", "ML.NET FeaturizeText + L-BFGS", Kind.MLNet, "accuracy", ml.BinaryClassification.Evaluate(bagOfWords.Fit(train).Transform(dev)).Accuracy));
@@ -65,16 +66,16 @@ if (tasks.Contains("qnli"))
     var train = ml.Data.TakeRows(split.TrainSet, qnliRows);
     var test = split.TestSet;
     var model = Run($"QNLI fine-tuning, {qnliRows:N0} pairs", bar => ml.Transforms.Conversion.MapValueToKey("Label")
-        .Append(ml.MulticlassClassification.Trainers.TextClassification(Options(bar, qnliEpochs, maxLength: 128, sentence2: "Sentence2")))
+        .Append(ml.MulticlassClassification.Trainers.TextClassification(Options(bar, qnliEpochs, maxLength: 128, sentence2: "Sentence2", batchSize: 16)))
         .Fit(train));
-    results.Add(new("QNLI", $"MiniLM fine-tuned ({qnliRows:N0} pairs)", Kind.Ours, "accuracy", ml.MulticlassClassification.Evaluate(model.Transform(test)).MicroAccuracy));
+    results.Add(new("QNLI", $"{modelName} fine-tuned ({qnliRows:N0} pairs)", Kind.Ours, "accuracy", ml.MulticlassClassification.Evaluate(model.Transform(test)).MicroAccuracy));
     // Frozen: each sentence embedded on its own, then [u, v, u*v, |u-v|] (the sentence-transformers pair features) + L-BFGS.
     var embed = ml.Transforms.Text.TransformerEmbedding(checkpoint, "U", "Sentence1", pooling: EmbeddingPooling.Mean, maxSequenceLength: 128, normalize: true)
         .Append(ml.Transforms.Text.TransformerEmbedding(checkpoint, "V", "Sentence2", pooling: EmbeddingPooling.Mean, maxSequenceLength: 128, normalize: true));
     var embedded = embed.Fit(train);
     var (trainFeatures, testFeatures) = Run("QNLI frozen embeddings", _ => (PairFeatures.From(ml, embedded.Transform(train)), PairFeatures.From(ml, embedded.Transform(test))));
     var classifier = ml.Transforms.Conversion.MapValueToKey("Label").Append(ml.MulticlassClassification.Trainers.LbfgsMaximumEntropy("Label", "Features"));
-    results.Add(new("QNLI", "frozen MiniLM embeddings + L-BFGS", Kind.Frozen, "accuracy",
+    results.Add(new("QNLI", $"frozen {modelName} embeddings + L-BFGS", Kind.Frozen, "accuracy",
         ml.MulticlassClassification.Evaluate(classifier.Fit(trainFeatures).Transform(testFeatures)).MicroAccuracy));
     var bagOfWords = ml.Transforms.Text.FeaturizeText("F1", "Sentence1").Append(ml.Transforms.Text.FeaturizeText("F2", "Sentence2"))
         .Append(ml.Transforms.Concatenate("Features", "F1", "F2")).Append(ml.Transforms.Conversion.MapValueToKey("Label"))
@@ -94,13 +95,13 @@ if (tasks.Contains("stsb"))
         Training = new TrainerOptions { LearningRate = lr, Seed = seed, Progress = bar },
     }).Fit(train));
     var scores = model.Transform(dev).GetColumn<float>("Score").ToArray();
-    results.Add(new("STS-B", $"MiniLM fine-tuned ({stsRows:N0} pairs)", Kind.Ours, "Pearson", Correlation.Pearson(scores, gold), Correlation.Spearman(scores, gold)));
+    results.Add(new("STS-B", $"{modelName} fine-tuned ({stsRows:N0} pairs)", Kind.Ours, "Pearson", Correlation.Pearson(scores, gold), Correlation.Spearman(scores, gold)));
     // What the model is trained for: the cosine of its mean-pooled, normalised sentence vectors, with no training at all.
     var cosine = ml.Transforms.Text.TransformerEmbedding(checkpoint, "U", "Sentence1", pooling: EmbeddingPooling.Mean, maxSequenceLength: 128, normalize: true)
         .Append(ml.Transforms.Text.TransformerEmbedding(checkpoint, "V", "Sentence2", pooling: EmbeddingPooling.Mean, maxSequenceLength: 128, normalize: true))
         .Fit(dev).Transform(dev);
     var cosines = cosine.GetColumn<float[]>("U").Zip(cosine.GetColumn<float[]>("V"), (u, v) => u.Zip(v, (a, b) => a * b).Sum()).ToArray();
-    results.Add(new("STS-B", "frozen MiniLM: cosine of the two embeddings", Kind.Frozen, "Pearson", Correlation.Pearson(cosines, gold), Correlation.Spearman(cosines, gold)));
+    results.Add(new("STS-B", $"frozen {modelName}: cosine of the two embeddings", Kind.Frozen, "Pearson", Correlation.Pearson(cosines, gold), Correlation.Spearman(cosines, gold)));
     var bagOfWords = ml.Transforms.Text.FeaturizeText("F1", "Sentence1").Append(ml.Transforms.Text.FeaturizeText("F2", "Sentence2"))
         .Append(ml.Transforms.Concatenate("Features", "F1", "F2"))
         .Append(ml.Regression.Trainers.Sdca("Label", "Features"));
@@ -124,9 +125,9 @@ if (tasks.Contains("pos"))
         }))
         .Append(ml.Transforms.Conversion.MapKeyToValue("PredictedTags", "PredictedLabel"))
         .Fit(posTrain)).Transform(posTest).GetColumn<string[]>("PredictedTags").ToList());
-    results.Add(new("Brown POS", $"MiniLM fine-tuned ({posSentences:N0} sentences)", Kind.Ours, "accuracy", Tagger($"POS fine-tuning, {posSentences:N0} sentences", false, lr)));
+    results.Add(new("Brown POS", $"{modelName} fine-tuned ({posSentences:N0} sentences)", Kind.Ours, "accuracy", Tagger($"POS fine-tuning, {posSentences:N0} sentences", false, lr)));
     // Frozen: the same tagger with the encoder's weights kept as loaded (only the linear tag head learns; it can take a larger step).
-    results.Add(new("Brown POS", "frozen MiniLM + linear tag head", Kind.Frozen, "accuracy", Tagger("POS frozen encoder", true, 1e-3)));
+    results.Add(new("Brown POS", $"frozen {modelName} + linear tag head", Kind.Frozen, "accuracy", Tagger("POS frozen encoder", true, 1e-3)));
     results.Add(new("Brown POS", "most frequent tag per word", Kind.MLNet, "accuracy", BrownPos.WordAccuracy(posTestRows, BrownPos.MostFrequentTag(posTrainRows, posTestRows))));
 }
 
@@ -135,16 +136,16 @@ var table = new Table().AddColumns("task", "model", "metric", "value");
 foreach (var r in results) table.AddRow(r.Task, Markup.Escape(r.Model), r.Metric, r.Display);
 AnsiConsole.Write(table);
 AnsiConsole.MarkupLine($"total time {clock.Elapsed:m\\:ss} (seed {seed}{(full ? ", --full" : "")})");
-var png = ResultsChart.Save(results, $"all-MiniLM-L6-v2 fine-tuned in ML.NET vs baselines (seed {seed}{(full ? ", --full" : "")})", "text-classification.png");
+var png = ResultsChart.Save(results, $"{(modelName == "MiniLM" ? "all-MiniLM-L6-v2" : modelName)} fine-tuned in ML.NET vs baselines (seed {seed}{(full ? ", --full" : "")})", "text-classification.png");
 AnsiConsole.MarkupLine($"chart: [bold]{png}[/]");
 
 // ---- Helpers.
 IDataView Load<T>(string file) => ml.Data.LoadFromTextFile<T>(Path.Combine(data, file), separatorChar: '\t', hasHeader: true, allowQuoting: false);
 
-TextClassificationOptions Options(IProgress<TrainingProgress> bar, int epochs, int maxLength, string? sentence2 = null) => new()
+TextClassificationOptions Options(IProgress<TrainingProgress> bar, int epochs, int maxLength, string? sentence2 = null, int batchSize = 32) => new()
 {
     CheckpointDirectory = checkpoint, LabelColumnName = "Label", Sentence1ColumnName = "Sentence1", Sentence2ColumnName = sentence2,
-    MaxEpochs = epochs, BatchSize = 32, MaxSequenceLength = maxLength,
+    MaxEpochs = epochs, BatchSize = batchSize, MaxSequenceLength = maxLength,
     Training = new TrainerOptions { LearningRate = lr, Seed = seed, Progress = bar },
 };
 
