@@ -20,7 +20,7 @@ internal static class QaBenchmark
     {
         int count = args.Length > 0 ? int.Parse(args[0]) : 16;
         int rounds = args.Length > 1 ? int.Parse(args[1]) : 2;
-        var rows = SquadDataset.Read(Path.Combine(AppContext.BaseDirectory, "data", "squad-v1.1-dev-subset.json"), out _)
+        var rows = SquadDataset.Read(Path.Combine(AppContext.BaseDirectory, "data", "squad-v1.1-dev.json"), out _)
             .Where(q => q.Title == "Rhine").Take(count).ToList();
         string dir = Path.Combine(Path.GetTempPath(), "qa-bench-bert-base");
         var tokenizer = BertWordPieceTokenizer.FromVocabulary(Path.Combine(AppContext.BaseDirectory, "data", "vocab.txt"));

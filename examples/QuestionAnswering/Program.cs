@@ -1,8 +1,10 @@
-// Extractive question answering on SQuAD v1.1: fine-tune a small pretrained BERT with the QuestionAnswer trainer, then
-// compare exact match / F1 on held-out articles with a sentence-overlap baseline and with the same model from random init.
-//   dotnet run -c Release --project examples/QuestionAnswering [-- --checkpoint DIR] [--questions N] [--epochs N] [--max-length N] [--init both|pretrained|random] [--out DIR]
+// Extractive question answering on SQuAD v1.1: fine-tune a pretrained encoder (all-MiniLM-L6-v2 by default; it has no
+// QA head, so QuestionAnswer starts one fresh) with the QuestionAnswer trainer, then compare exact match / F1 on held-out
+// articles with a sentence-overlap baseline (and, with --init both, with the same architecture from random init).
+// Training questions come from every other article of SQuAD's dev file; Prime_number and Rhine are held out.
+//   dotnet run -c Release --project examples/QuestionAnswering [-- --full] [--checkpoint X] [--questions N] [--epochs N]
+//       [--lr X] [--max-length N] [--stride N] [--seed N] [--init pretrained|random|both] [--out DIR]
 using Microsoft.ML;
-using Microsoft.ML.Data;
 using MLNet.Transformers;
 using MLNet.Transformers.Estimators;
 using MLNet.Transformers.Models.Bert;
@@ -13,16 +15,29 @@ using ScottPlot;
 using Spectre.Console;
 
 string Arg(string name, string fallback) => args.SkipWhile(a => a != name).Skip(1).FirstOrDefault() ?? fallback;
-string checkpoint = Arg("--checkpoint", Path.Combine(AppContext.BaseDirectory, "../../../../data/bert-tiny-pretrained"));
-int questions = int.Parse(Arg("--questions", "1500")), epochs = int.Parse(Arg("--epochs", "2")), maxLength = int.Parse(Arg("--max-length", "192"));
+bool full = args.Contains("--full");
+string? given = args.SkipWhile(a => a != "--checkpoint").Skip(1).FirstOrDefault();
+string checkpoint = given is null ? PretrainedMiniLM.Folder() : Directory.Exists(given) ? Path.GetFullPath(given) : given;
+// The recipe (a fresh QA head needs many more steps than a sentence classifier): the default run trains on 1,000
+// questions (2 epochs, windows of 192 tokens); --full on all ~5,000 questions of every other article (windows of 256).
+int questions = int.Parse(Arg("--questions", full ? "100000" : "1000")), epochs = int.Parse(Arg("--epochs", "2"));
+int maxLength = int.Parse(Arg("--max-length", full ? "256" : "192")), stride = int.Parse(Arg("--stride", full ? "128" : "64"));
+int seed = int.Parse(Arg("--seed", "1"));
+double lr = double.Parse(Arg("--lr", full ? "1e-4" : "2e-4"), System.Globalization.CultureInfo.InvariantCulture);
+// fp32 unless asked: Precision.Auto would pick bf16 on AVX512-BF16 hosts, and the README's figures are the same on every host.
+Environment.SetEnvironmentVariable(MLNet.Transformers.Inference.HostPrecision.EnvironmentVariable, Arg("--precision", "fp32"));
 string output = Arg("--out", "qa-output");
 Directory.CreateDirectory(output);
+AnsiConsole.MarkupLine($"model: [bold]{Markup.Escape(checkpoint)}[/]");
 
-var ml = new MLContext(seed: 1);
-var all = SquadDataset.Read(Path.Combine(AppContext.BaseDirectory, "data", "squad-v1.1-dev-subset.json"), out var report);
+var ml = new MLContext(seed: seed);
+var all = SquadDataset.Read(Path.Combine(AppContext.BaseDirectory, "data", "squad-v1.1-dev.json"), out var report);
 AnsiConsole.MarkupLine($"SQuAD {report.Version}: {report.Questions} questions, {report.SkippedQuestions} malformed skipped, {report.MisplacedAnswers} misplaced answers");
 var heldOutTitles = new HashSet<string> { "Prime_number", "Rhine" };
-var train = all.Where(q => !heldOutTitles.Contains(q.Title)).OrderBy(q => new Random(q.Id.Length * 31 + q.Id[^1]).Next()).Take(questions).ToList();
+var titles = all.Select(q => q.Title).Distinct().ToList();
+var trainingTitles = titles.Where((t, i) => i % 2 == 0 && !heldOutTitles.Contains(t)).ToHashSet();
+var shuffle = new Random(1);   // the same questions for every seed
+var train = all.Where(q => trainingTitles.Contains(q.Title)).OrderBy(_ => shuffle.Next()).Take(questions).ToList();
 var test = all.Where(q => heldOutTitles.Contains(q.Title)).ToList();
 AnsiConsole.MarkupLine($"training on {train.Count} questions from {train.Select(q => q.Title).Distinct().Count()} articles; held out: {test.Count} questions ({string.Join(", ", heldOutTitles)})");
 var testData = ml.Data.LoadFromEnumerable(test);
@@ -31,33 +46,22 @@ var testData = ml.Data.LoadFromEnumerable(test);
 var baseline = QuestionAnsweringMetrics.Compute(test.Select(q => (OverlapBaseline.Answer(q.Question, q.Context), (IReadOnlyList<string>)q.GoldAnswers)));
 AnsiConsole.MarkupLine($"sentence-overlap baseline: [bold]{baseline}[/]");
 
-// Random initialisation with the same architecture and vocabulary.
-string randomInit = Path.Combine(output, "random-init");
-var config = BertCheckpoint.ReadConfig(checkpoint);
-TorchSharp.torch.manual_seed(1);
-using (var init = new BertForQuestionAnswering(config))
-{
-    BertInitializer.Initialize(init, config);
-    BertCheckpoint.Save(init, config, randomInit, "BertForQuestionAnswering");
-    var tokenizer = BertWordPieceTokenizer.FromDirectory(checkpoint);
-    tokenizer.SaveVocabulary(Path.Combine(randomInit, "vocab.txt"));
-    tokenizer.SaveConfig(Path.Combine(randomInit, "tokenizer_config.json"));
-}
-
 var results = new List<(string Name, QuestionAnsweringMetrics Metrics)> { ("sentence overlap", baseline) };
 var curves = new List<(string Name, List<(int Step, double Loss)> Losses)>();
 QuestionAnsweringTransformer? best = null;
-string initFrom = Arg("--init", "both");   // both | pretrained | random
-var starts = new[] { ("pretrained", checkpoint), ("random init", randomInit) }.Where(s => initFrom == "both" || s.Item1.StartsWith(initFrom, StringComparison.Ordinal));
-foreach (var (name, from) in starts)
+string initFrom = Arg("--init", "pretrained");   // pretrained | random | both
+var starts = new[] { "pretrained", "random init" }.Where(s => initFrom == "both" || s.StartsWith(initFrom, StringComparison.Ordinal));
+foreach (var name in starts)
 {
+    string from = name == "pretrained" ? checkpoint : RandomInit(checkpoint, Path.Combine(output, "random-init"));
     var losses = new List<(int Step, double Loss)>();
     var options = new QuestionAnsweringOptions
     {
-        CheckpointDirectory = from, MaxEpochs = epochs, BatchSize = 16, TopK = 3, MaxSequenceLength = maxLength, DocumentStride = maxLength / 3,
-        Training = new TrainerOptions { LearningRate = 1e-3, WarmupFraction = 0.1, LogEverySteps = 20 },
+        CheckpointDirectory = from, MaxEpochs = epochs, BatchSize = 16, TopK = 3, MaxSequenceLength = maxLength, DocumentStride = stride,
+        Training = new TrainerOptions { LearningRate = lr, WarmupFraction = 0.1, LogEverySteps = 20, Seed = seed },
     };
     QuestionAnsweringTransformer model = null!;
+    var clock = System.Diagnostics.Stopwatch.StartNew();
     AnsiConsole.Progress().Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
         .Start(ctx =>
         {
@@ -72,7 +76,7 @@ foreach (var (name, from) in starts)
             model = ml.MulticlassClassification.Trainers.QuestionAnswer(options).Fit(ml.Data.LoadFromEnumerable(train));
         });
     var metrics = ml.MulticlassClassification.EvaluateQuestionAnswering(model.Transform(testData));
-    AnsiConsole.MarkupLine($"fine-tuned from {name}: [bold]{metrics}[/]");
+    AnsiConsole.MarkupLine($"fine-tuned from {name}: [bold]{metrics}[/] ({losses.LastOrDefault().Step} steps, {clock.Elapsed:m\\:ss} including scoring)");
     results.Add(($"fine-tuned from {name}", metrics));
     curves.Add((name, losses));
     if (best is null) best = model; else model.Dispose();
@@ -93,15 +97,30 @@ foreach (var q in test.Where((_, i) => i % 97 == 5).Take(4))
     AnsiConsole.MarkupLine($"[bold]A:[/] {Markup.Escape(string.Join(" | ", answers.Select(a => $"{a.Text} ({a.Score:P0})")))}");
     AnsiConsole.MarkupLine($"   …{Markup.Escape(snippet).Replace("[[", "[yellow]").Replace("]]", "[/]")}…");
 }
-best!.SaveCheckpoint(Path.Combine(output, "bert-qa"));
+best!.SaveCheckpoint(Path.Combine(output, "bert-qa"));   // config.json + model.safetensors + vocab: loads in Python's transformers
 AnsiConsole.MarkupLine($"\nfine-tuned checkpoint: [bold]{Path.Combine(output, "bert-qa")}[/] (HF BertForQuestionAnswering layout)");
 
 var plot = new Plot();
 foreach (var (name, losses) in curves)
     plot.Add.Scatter(losses.Select(l => (double)l.Step).ToArray(), losses.Select(l => l.Loss).ToArray()).LegendText = $"training loss from {name}";
 plot.XLabel("step"); plot.YLabel("(start CE + end CE) / 2"); plot.ShowLegend();
+plot.Title($"QuestionAnswer fine-tuning: training loss ({train.Count:N0} questions, {epochs} epochs, lr {lr:G2})");
 plot.SavePng(Path.Combine(output, "loss.png"), 800, 500);
 AnsiConsole.MarkupLine($"loss curve: [bold]{Path.Combine(output, "loss.png")}[/]");
+
+// Random initialisation with the same architecture and vocabulary (the comparison --init both makes).
+static string RandomInit(string like, string directory)
+{
+    var config = BertCheckpoint.ReadConfig(like);
+    TorchSharp.torch.manual_seed(1);
+    using var init = new BertForQuestionAnswering(config);
+    BertInitializer.Initialize(init, config);
+    BertCheckpoint.Save(init, config, directory, "BertForQuestionAnswering");
+    var tokenizer = BertWordPieceTokenizer.FromDirectory(like);
+    tokenizer.SaveVocabulary(Path.Combine(directory, "vocab.txt"));
+    tokenizer.SaveConfig(Path.Combine(directory, "tokenizer_config.json"));
+    return directory;
+}
 
 /// <summary>The context sentence with the most normalised question words (stop words aside): SQuAD's classic sliding-window-free baseline.</summary>
 internal static class OverlapBaseline
