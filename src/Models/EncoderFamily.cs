@@ -66,6 +66,13 @@ internal abstract class EncoderFamily
     public abstract OnnxImportFamily OnnxImport { get; }
 
     /// <summary>The error for <see cref="ClassificationHead.Cls"/> (BERT without its pooler) on a family whose HF layout has its own sequence head.</summary>
+    /// <summary>The tokenizer's vocabulary (read from <paramref name="vocabularyFile"/>) must have config.json's vocab_size tokens.</summary>
+    internal static void RequireVocabularySize(string vocabularyFile, int vocabularySize, int configVocabSize, string directory)
+    {
+        if (vocabularySize != configVocabSize)
+            throw new InvalidOperationException($"{vocabularyFile} in {directory} has {vocabularySize} tokens but config.json says vocab_size = {configVocabSize}.");
+    }
+
     protected NotSupportedException HeadIsBertOnly(ClassificationHead head) =>
         new($"Head = {head} applies to BERT only; model_type '{ModelType}' always uses its Hugging Face head (leave Head at Pooler).");
 }

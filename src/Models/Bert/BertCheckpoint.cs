@@ -30,10 +30,7 @@ public static class BertCheckpoint
 
     /// <summary>Throws when a tokenizer's vocabulary does not have the size <c>config.json</c> declares.</summary>
     internal static void RequireVocabularySize(int vocabularySize, BertConfig config, string directory)
-    {
-        if (vocabularySize != config.VocabSize)
-            throw new InvalidOperationException($"vocab.txt in {directory} has {vocabularySize} tokens but config.json says vocab_size = {config.VocabSize}.");
-    }
+        => EncoderFamily.RequireVocabularySize("vocab.txt", vocabularySize, config.VocabSize, directory);
 
     /// <summary>
     /// Reads config.json and checks it against the weights' safetensors headers (no tensor data is read): what every loader

@@ -29,8 +29,7 @@ internal sealed class DistilBertFamily : EncoderFamily
     {
         var tokenizer = BertWordPieceTokenizer.FromDirectory(directory);
         var config = DistilBertCheckpoint.ReadConfig(directory);
-        if (tokenizer.VocabularySize != config.VocabSize)
-            throw new InvalidOperationException($"vocab.txt in {directory} has {tokenizer.VocabularySize} tokens but config.json says vocab_size = {config.VocabSize}.");
+        RequireVocabularySize("vocab.txt", tokenizer.VocabularySize, config.VocabSize, directory);
         return tokenizer;
     }
 

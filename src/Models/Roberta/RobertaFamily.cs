@@ -30,8 +30,7 @@ internal sealed class RobertaFamily : EncoderFamily
     {
         var tokenizer = RobertaBpeTokenizer.FromDirectory(directory);
         var config = RobertaCheckpoint.ReadConfig(directory);
-        if (tokenizer.VocabularySize != config.VocabSize)
-            throw new InvalidOperationException($"vocab.json in {directory} has {tokenizer.VocabularySize} tokens but config.json says vocab_size = {config.VocabSize}.");
+        RequireVocabularySize("vocab.json", tokenizer.VocabularySize, config.VocabSize, directory);
         tokenizer.RequireIdsWithin(config.VocabSize, directory);
         return tokenizer;
     }
