@@ -43,6 +43,7 @@ internal static partial class BenchReport
             ["host"] = new JsonObject
             {
                 ["cpu"] = model, ["isa"] = isa, ["auto_precision"] = HostPrecision.Resolve(Precision.Auto).ToString(),
+                ["auto_engine"] = HostPrecision.AutoRunsOnnxRuntime ? "onnxruntime (embedding, sequence classifiers), libtorch (others)" : "libtorch",
                 ["logical_cpus"] = Environment.ProcessorCount, ["torch_threads"] = TorchSharp.torch.get_num_threads(),
             },
             ["rounds"] = rounds,

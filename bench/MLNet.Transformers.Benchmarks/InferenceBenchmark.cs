@@ -20,8 +20,10 @@ namespace MLNet.Transformers.Benchmarks;
 /// GFLOP/s count the encoder's matmuls (<see cref="Flops"/>) and are compared with fp32/bf16 matmul peaks measured here.
 /// (4) A classifier fine-tuned on SST-2: agreement of bf16 and ONNX int8 with fp32 predictions on the full dev set.
 /// The run starts with the host's ISA line and what <see cref="Precision.Auto"/> (the default path) resolves to there, and
-/// ends by writing the summary as JSON (<see cref="BenchReport"/>); part (1) also times <see cref="Precision.Int8"/>
-/// (our transform running its int8 graph in ONNX Runtime in-process).
+/// ends by writing the summary as JSON (<see cref="BenchReport"/>); parts (1) and (2) also time <see cref="Precision.Int8"/>
+/// (our transform running its int8 graph in ONNX Runtime in-process; part 1 only) and Auto as it runs on a host without
+/// fast bf16 (our transform running its fp32 graph in ONNX Runtime in-process, forced here with
+/// <c>MLNET_TRANSFORMERS_PRECISION=onnx-fp32</c> semantics so it is measured on every host).
 /// Ratios are given as the median and min–max over rounds of the per-round ratio; the summary at the end collects them.
 /// </summary>
 internal static class InferenceBenchmark
@@ -65,7 +67,19 @@ internal static class InferenceBenchmark
         using var bf16 = Ours(Precision.BFloat16, false);
         using var bf16Bucketed = Ours(Precision.BFloat16, true);
         using var int8 = Ours(Precision.Int8, false);
+        // Auto on a host without fast bf16: the fp32 graph in ONNX Runtime inside our transform, whatever this host is.
+        TransformerEmbeddingTransformer OursAutoWithoutBf16(bool bucketing)
+        {
+            using var forced = HostPrecision.Simulate(HostPrecision.Host, "onnx-fp32");
+            var transformer = Ours(Precision.Auto, bucketing);
+            if (transformer.OnnxEngine is not { IsInt8: false }) throw new InvalidOperationException("Auto with onnx-fp32 did not pick the ONNX Runtime fp32 engine.");
+            return transformer;
+        }
+        using var autoOrt = OursAutoWithoutBf16(false);
+        using var autoOrtBucketed = OursAutoWithoutBf16(true);
         var auto = HostPrecision.Resolve(Precision.Auto);   // the default path on this host
+        bool autoIsOrt = auto == Precision.Float32 && HostPrecision.AutoRunsOnnxRuntime;
+        string autoName = autoIsOrt ? "Float32 via ONNX Runtime" : $"libtorch {auto}";
         string onnxFp32 = Path.Combine(checkpoint, "encoder.onnx"), onnxInt8 = Path.Combine(checkpoint, "encoder-int8.onnx");
         fp32.ExportOnnx(onnxFp32);
         fp32.ExportOnnx(onnxInt8, quantizeInt8: true);
@@ -86,12 +100,14 @@ internal static class InferenceBenchmark
             Contender Batched(string name, Func<IReadOnlyList<string>, float[][]> embed) => new(name, t => Contenders.InBatches(t, batch, embed));
             var results = Contenders.Measure([
                 Batched("ONNX Runtime fp32", ortFp32.Embed), Batched("ONNX Runtime int8", ortInt8.Embed),
-                Batched("ours fp32", t => fp32.Embed(t)), Batched("ours bf16", t => bf16.Embed(t)), Batched("ours int8 (ORT in-process)", t => int8.Embed(t))], texts, rounds);
+                Batched("ours fp32", t => fp32.Embed(t)), Batched("ours bf16", t => bf16.Embed(t)), Batched("ours int8 (ORT in-process)", t => int8.Embed(t)),
+                Batched("ours Auto w/o bf16 (ORT fp32)", t => autoOrt.Embed(t))], texts, rounds);
             Print($"T = {MaxLength}, batch {batch}, {texts.Length} sentences", results, texts.Length, texts.Length * perSentence, peakFp32, peakBf16, latency: batch == 1);
             summary.Add(Ratio($"T={MaxLength} batch {batch}: ours bf16 ÷ ORT fp32", results[3], results[0]));
             summary.Add(Ratio($"T={MaxLength} batch {batch}: ORT int8 ÷ ORT fp32", results[1], results[0]));
-            summary.Add(Ratio($"T={MaxLength} batch {batch}: ours default (Auto = {auto}) ÷ ORT fp32", results[auto == Precision.BFloat16 ? 3 : 2], results[0]));
+            summary.Add(Ratio($"T={MaxLength} batch {batch}: ours default (Auto = {autoName}) ÷ ORT fp32", results[autoIsOrt ? 5 : auto == Precision.BFloat16 ? 3 : 2], results[0]));
             summary.Add(Ratio($"T={MaxLength} batch {batch}: ours int8 ÷ ORT fp32", results[4], results[0]));
+            summary.Add(Ratio($"T={MaxLength} batch {batch}: ours Auto on a host without fast bf16 (ORT fp32 in-process) ÷ ORT fp32", results[5], results[0]));
         }
 
         // (2) Real text: SST-2 dev, batch 32, padded to each batch's longest row; with and without bucketing.
@@ -110,7 +126,8 @@ internal static class InferenceBenchmark
                 Onnx("ONNX Runtime fp32", ortFp32, false), Onnx("ONNX Runtime fp32, bucketed", ortFp32, true),
                 Onnx("ONNX Runtime int8", ortInt8, false), Onnx("ONNX Runtime int8, bucketed", ortInt8, true),
                 Transform("ours fp32", fp32), Transform("ours fp32, bucketed", fp32Bucketed),
-                Transform("ours bf16", bf16), Transform("ours bf16, bucketed", bf16Bucketed)], sstTexts, rounds);
+                Transform("ours bf16", bf16), Transform("ours bf16, bucketed", bf16Bucketed),
+                Transform("ours Auto w/o bf16 (ORT fp32)", autoOrt), Transform("ours Auto w/o bf16, bucketed", autoOrtBucketed)], sstTexts, rounds);
             Print($"SST-2 dev, batch {BatchSize}", real, sstCount, lengths.Sum(l => Flops.BertForwardPerSequence(config, l)), peakFp32, peakBf16, latency: false);
             for (int i = 0; i < real.Length; i += 2)
             {
@@ -119,7 +136,8 @@ internal static class InferenceBenchmark
                 summary.Add(line);
             }
             summary.Add(Ratio("SST-2 dev: ours bf16 bucketed ÷ ORT fp32 bucketed", real[7], real[1]));
-            summary.Add(Ratio($"SST-2 dev: ours default (Auto = {auto}) bucketed ÷ ORT fp32 bucketed", real[auto == Precision.BFloat16 ? 7 : 5], real[1]));
+            summary.Add(Ratio($"SST-2 dev: ours default (Auto = {autoName}) bucketed ÷ ORT fp32 bucketed", real[autoIsOrt ? 9 : auto == Precision.BFloat16 ? 7 : 5], real[1]));
+            summary.Add(Ratio("SST-2 dev: ours Auto on a host without fast bf16 (ORT fp32 in-process) bucketed ÷ ORT fp32 bucketed", real[9], real[1]));
             summary.Add(Ratio("SST-2 dev: ORT int8 bucketed ÷ ORT fp32 bucketed", real[3], real[1]));
             PrintAccuracy(real, sst.Select(s => s.Label).ToArray());
         }

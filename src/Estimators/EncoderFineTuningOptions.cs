@@ -26,7 +26,7 @@ public abstract class EncoderFineTuningOptions
     /// <summary>Validation data (same columns) evaluated during training: loss and the task's metric; drives early stopping and best-weight restore.</summary>
     public IDataView? ValidationSet { get; set; }
 
-    /// <summary>Arithmetic of the returned transformer when scoring: <see cref="Precision.Auto"/> (default: bf16 matmuls where the CPU has AVX512-BF16/AMX, fp32 elsewhere, decided on the host that scores), Float32, BFloat16 with fp32 LayerNorm/residuals/softmax, or Int8 (sequence classifiers only: the int8 ONNX graph run by ONNX Runtime inside the transformer; CPU only) (training precision is <c>Training.UseBf16</c>). Saved with the model as set.</summary>
+    /// <summary>Arithmetic of the returned transformer when scoring: <see cref="Precision.Auto"/> (default: bf16 matmuls where the CPU has AVX512-BF16/AMX, fp32 elsewhere — run by ONNX Runtime in the cross-encoder sequence classifiers, by libtorch in the other transformers — decided on the host that scores), Float32 (libtorch), BFloat16 with fp32 LayerNorm/residuals/softmax, or Int8 (sequence classifiers only: the int8 ONNX graph run by ONNX Runtime inside the transformer; CPU only) (training precision is <c>Training.UseBf16</c>). Saved with the model as set.</summary>
     public Precision Precision { get; set; } = Precision.Auto;
 
     /// <summary>TorchSharp device, e.g. "cpu" or "cuda:0".</summary>

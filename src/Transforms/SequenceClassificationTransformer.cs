@@ -21,7 +21,7 @@ namespace MLNet.Transformers.Transforms;
 /// <param name="MaxSequenceLength">Tokens per row including special tokens, capped at the model's positions.</param>
 /// <param name="BatchSize">Rows per forward pass.</param>
 /// <param name="Device">TorchSharp device.</param>
-/// <param name="Precision">Scoring arithmetic, as the estimator's options set it: Auto (resolved on the host that scores: bf16 with AVX512-BF16/AMX, else fp32), Float32, BFloat16 (bf16 matmuls with fp32 LayerNorm/residuals/softmax) or Int8 (the int8 ONNX graph run by ONNX Runtime; CPU). Models saved before it existed load as Float32.</param>
+/// <param name="Precision">Scoring arithmetic, as the estimator's options set it: Auto (resolved on the host that scores: bf16 with AVX512-BF16/AMX, else fp32 through ONNX Runtime — libtorch fp32 for a bi-encoder, on a GPU or with MLNET_TRANSFORMERS_PRECISION=fp32), Float32, BFloat16 (bf16 matmuls with fp32 LayerNorm/residuals/softmax) or Int8 (the int8 ONNX graph run by ONNX Runtime; CPU). Models saved before it existed load as Float32.</param>
 /// <param name="LengthBucketing">When scoring an IDataView, sort each window of several batches by token count so short rows are not padded to long ones; rows come back in their original order.</param>
 /// <param name="Architecture">Regression only: CrossEncoder (the pair encoded together, a one-output head) or BiEncoder (Score = <paramref name="LabelScale"/> × cosine of the two sentences' pooled vectors). Models saved before it existed load as CrossEncoder.</param>
 /// <param name="LabelScale">BiEncoder only: the factor from cosine to the label's scale (the label that means "identical").</param>
@@ -52,7 +52,7 @@ public sealed class SequenceClassificationTransformer : CheckpointTransformer<Se
     private readonly EncoderClassifier model;
     private readonly IEncoderTokenizer tokenizer;
     private readonly Device device;
-    private readonly OnnxInt8Engine? int8;   // Precision.Int8: ONNX Runtime runs the forward; the torch model stays for saving and export
+    private readonly OnnxRuntimeEngine? onnx;   // Int8, or Auto on a CPU without fast bf16: ONNX Runtime runs the forward; the torch model stays for saving and export
 
     /// <summary>Wraps a model; the transformer takes ownership of it.</summary>
     internal SequenceClassificationTransformer(SequenceClassificationSettings settings, EncoderClassifier model, IEncoderTokenizer tokenizer)
@@ -66,9 +66,11 @@ public sealed class SequenceClassificationTransformer : CheckpointTransformer<Se
         device = DeviceName.Parse(settings.Device);
         model.to(device);
         model.eval();
-        if (settings.Precision == Precision.Int8)
-            int8 = new OnnxInt8Engine(path => Onnx.EncoderOnnxExporter.ExportSequenceClassifier(model, path, settings.IsRegression, int8: true));
-        else ScoringPrecision.Apply(model, settings.Precision);
+        // A bi-encoder has no exported graph (its cosine runs in libtorch), so Auto stays libtorch there.
+        if (!settings.IsBiEncoder)
+            onnx = OnnxRuntimeEngine.For(settings.Precision, settings.Device,
+                (path, int8) => Onnx.EncoderOnnxExporter.ExportSequenceClassifier(model, path, settings.IsRegression, int8));
+        if (onnx is null) ScoringPrecision.Apply(model, settings.Precision);
         (InputColumns, OutputColumns) = Columns(Settings);
     }
 
@@ -109,6 +111,9 @@ public sealed class SequenceClassificationTransformer : CheckpointTransformer<Se
 
     /// <inheritdoc/>
     protected override nn.Module OwnedModel => model;
+
+    /// <summary>The ONNX Runtime engine that runs the forward (Int8, or Auto on a CPU without fast bf16), or null for libtorch.</summary>
+    internal OnnxRuntimeEngine? OnnxEngine => onnx;
 
     /// <inheritdoc/>
     protected internal override void MapBatch(RowBatch batch)
@@ -182,9 +187,9 @@ public sealed class SequenceClassificationTransformer : CheckpointTransformer<Se
         using var use = UseModel();
         if (encoded.BatchSize == 0) return [];
         int n = Settings.NumLabels;
-        if (int8 is not null)
+        if (onnx is not null)
         {
-            var scores = int8.Run(encoded, "score");   // softmax probabilities, or the raw regression output, as below
+            var scores = onnx.Run(encoded, "score", "logits");   // softmax probabilities, or the raw regression output, as below
             return Enumerable.Range(0, encoded.BatchSize).Select(i => scores.AsSpan(i * n, n).ToArray()).ToArray();
         }
         using var scope = NewDisposeScope();
@@ -270,7 +275,7 @@ public sealed class SequenceClassificationTransformer : CheckpointTransformer<Se
     /// <inheritdoc/>
     protected override void DisposeModel()
     {
-        int8?.Dispose();
+        onnx?.Dispose();
         base.DisposeModel();
     }
 

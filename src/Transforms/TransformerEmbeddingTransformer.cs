@@ -20,7 +20,7 @@ namespace MLNet.Transformers.Transforms;
 /// <param name="BatchSize">Rows encoded per forward pass when transforming an <see cref="Microsoft.ML.IDataView"/>.</param>
 /// <param name="Device">TorchSharp device, e.g. "cpu" or "cuda:0".</param>
 /// <param name="Normalize">L2-normalise every vector (sentence-transformers' Normalize module); null = only when the folder's modules.json has a Normalize module.</param>
-/// <param name="Precision">Scoring arithmetic: Auto (default: bf16 where the CPU has AVX512-BF16/AMX, fp32 elsewhere, decided on the host that scores; see <see cref="Inference.HostPrecision"/>), Float32, BFloat16 matmuls with fp32 LayerNorm/residuals/pooling (about 2× faster on those CPUs, ~5e-3 relative error), or Int8 (the int8 ONNX graph run by ONNX Runtime, CPU only, ~2e-2 relative error). Saved as set; models saved before it existed load as Float32.</param>
+/// <param name="Precision">Scoring arithmetic: Auto (default: bf16 where the CPU has AVX512-BF16/AMX, elsewhere fp32 run by ONNX Runtime on the exported graph (libtorch fp32 on a GPU), decided on the host that scores; see <see cref="Inference.HostPrecision"/>), Float32, BFloat16 matmuls with fp32 LayerNorm/residuals/pooling (about 2× faster on those CPUs, ~5e-3 relative error), or Int8 (the int8 ONNX graph run by ONNX Runtime, CPU only, ~2e-2 relative error). Saved as set; models saved before it existed load as Float32.</param>
 /// <param name="LengthBucketing">When scoring an IDataView, sort each window of several batches by token count so short rows are not padded to long ones; rows come back in their original order.</param>
 public sealed record TransformerEmbeddingSettings(string OutputColumnName, string InputColumnName, string? SecondInputColumnName,
     EmbeddingPooling Pooling, int MaxSequenceLength, int BatchSize, string Device = "cpu", bool? Normalize = null,
@@ -40,7 +40,7 @@ public sealed class TransformerEmbeddingTransformer : BatchedTransformerBase, IL
     private readonly IEncoderModel encoder;
     private readonly IEncoderTokenizer tokenizer;
     private readonly Device device;
-    private readonly OnnxInt8Engine? int8;   // Precision.Int8: ONNX Runtime runs the forward; the torch model stays for saving and export
+    private readonly OnnxRuntimeEngine? onnx;   // Int8, or Auto on a CPU without fast bf16: ONNX Runtime runs the forward; the torch model stays for saving and export
 
     internal TransformerEmbeddingTransformer(TransformerEmbeddingSettings settings, string checkpointDirectory) : base(settings.BatchSize)
     {
@@ -56,13 +56,13 @@ public sealed class TransformerEmbeddingTransformer : BatchedTransformerBase, IL
         {
             model.to(device);
             model.eval();
-            if (settings.Precision == Precision.Int8)
-                int8 = new OnnxInt8Engine(path => Onnx.EncoderOnnxExporter.ExportEncoder(encoder, path, Settings.Pooling, Settings.Normalize == true, int8: true));
-            else ScoringPrecision.Apply(model, settings.Precision);
+            onnx = OnnxRuntimeEngine.For(settings.Precision, settings.Device,
+                (path, int8) => Onnx.EncoderOnnxExporter.ExportEncoder(encoder, path, Settings.Pooling, Settings.Normalize == true, int8));
+            if (onnx is null) ScoringPrecision.Apply(model, settings.Precision);
         }
         catch
         {
-            int8?.Dispose();
+            onnx?.Dispose();
             model.DisposeWithWeights();
             throw;
         }
@@ -118,6 +118,9 @@ public sealed class TransformerEmbeddingTransformer : BatchedTransformerBase, IL
     /// <summary>The model's tokenizer (what <c>TokenizeForTransformer</c> runs when serving an exported model).</summary>
     public IEncoderTokenizer Tokenizer => tokenizer;
 
+    /// <summary>The ONNX Runtime engine that runs the forward (Int8, or Auto on a CPU without fast bf16), or null for libtorch.</summary>
+    internal OnnxRuntimeEngine? OnnxEngine => onnx;
+
     /// <summary>Length of the output vectors (the model's hidden size).</summary>
     public int EmbeddingSize => encoder.HiddenSize;
 
@@ -156,9 +159,9 @@ public sealed class TransformerEmbeddingTransformer : BatchedTransformerBase, IL
         using var use = UseModel();
         if (encoded.BatchSize == 0) return [];
         int h = EmbeddingSize;
-        if (int8 is not null)
+        if (onnx is not null)
         {
-            var vectors = int8.Run(encoded, "embedding");   // pooled (and normalised) in the graph
+            var vectors = onnx.Run(encoded, "embedding", "sentence embedding");   // pooled (and normalised) in the graph
             return Enumerable.Range(0, encoded.BatchSize).Select(i => vectors.AsSpan(i * h, h).ToArray()).ToArray();
         }
         using var scope = NewDisposeScope();
@@ -219,7 +222,7 @@ public sealed class TransformerEmbeddingTransformer : BatchedTransformerBase, IL
     /// <summary>Releases the model's native memory (called once by <see cref="BatchedTransformerBase.Dispose"/>, after forward passes in flight).</summary>
     protected override void DisposeModel()
     {
-        int8?.Dispose();
+        onnx?.Dispose();
         model.DisposeWithWeights();
     }
 }

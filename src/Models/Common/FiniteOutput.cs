@@ -16,9 +16,11 @@ internal static class FiniteOutput
     {
         // A count, not all().item<bool>(): libtorch refuses to read a bool scalar out of a reduction over bf16 (ScoringPrecision).
         using var finite = isfinite(output).sum();
-        if (finite.item<long>() != output.numel())
-            throw new InvalidOperationException($"The model's {what} holds NaN or infinite values: its weights or config overflow float32 " +
-                "(a weight near ±3.4e38, for example). The checkpoint needs fixing; the output would be meaningless.");
+        if (finite.item<long>() != output.numel()) throw new InvalidOperationException(Message(what));
         return output;
     }
+
+    /// <summary>The error for a non-finite <paramref name="what"/> (also raised by the ONNX Runtime engine).</summary>
+    public static string Message(string what) => $"The model's {what} holds NaN or infinite values: its weights or config overflow float32 " +
+        "(a weight near ±3.4e38, for example). The checkpoint needs fixing; the output would be meaningless.";
 }
