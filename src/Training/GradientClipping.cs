@@ -8,18 +8,46 @@ internal static class GradientClipping
     /// <summary>Scales <paramref name="gradients"/> in place so their global norm is at most <paramref name="maxNorm"/>; returns the norm before clipping. <paramref name="maxNorm"/> null or 0 only measures.</summary>
     public static double ClipByGlobalNorm(IReadOnlyList<Tensor?> gradients, double? maxNorm)
     {
+        double norm = GlobalNorm(gradients);
+        double scale = Scale(norm, maxNorm);
+        if (scale != 1)
+            using (no_grad())
+                foreach (var g in gradients) g?.mul_(scale);
+        return norm;
+    }
+
+    /// <summary>The factor clipping multiplies every gradient by: max / (norm + 1e-6) when that is below 1, else 1 (also when <paramref name="maxNorm"/> is null or 0).</summary>
+    public static double Scale(double norm, double? maxNorm) =>
+        maxNorm is double max && max > 0 && max / (norm + 1e-6) < 1 ? max / (norm + 1e-6) : 1;
+
+    /// <summary>The L2 norm of all <paramref name="gradients"/> together (fp32 or bf16; nulls skipped). Contiguous CPU gradients are
+    /// read once by <see cref="AdamWKernel.SumOfSquares"/> (no squared temporaries); others go through libtorch.</summary>
+    public static unsafe double GlobalNorm(IReadOnlyList<Tensor?> gradients)
+    {
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
-        var present = gradients.Where(g => g is not null).Select(g => g!).ToList();
-        if (present.Count == 0) return 0;
-        var squares = stack(present.Select(g => g.to(ScalarType.Float32).pow(2).sum()).ToArray()).sum();
-        double norm = Math.Sqrt(squares.item<float>());
-        if (maxNorm is double max && max > 0)
+        var direct = new List<Tensor>();
+        double squares = 0;
+        foreach (var g in gradients)
         {
-            double scale = max / (norm + 1e-6);
-            if (scale < 1)
-                foreach (var g in present) g.mul_(scale);
+            if (g is null) continue;
+            if (TensorMemory.IsAddressable(g, ScalarType.Float32) || TensorMemory.IsAddressable(g, ScalarType.BFloat16)) direct.Add(g);
+            else squares += g.to(ScalarType.Float64).pow(2).sum().item<double>();
         }
-        return norm;
+        if (direct.Count > 0)
+        {
+            var pointers = direct.Select(g => ((nint)TensorMemory.Pointer(g), g.dtype == ScalarType.BFloat16)).ToArray();
+            var lengths = direct.Select(g => g.numel()).ToArray();
+            var partial = new double[TensorMemory.CountChunks(lengths)];   // summed in chunk order: the same norm on every run
+            TensorMemory.ForEachChunk(lengths, (chunk, k, start, count) =>
+            {
+                var (pointer, bf16) = pointers[k];
+                partial[chunk] = bf16 ? AdamWKernel.SumOfSquares(null, (ushort*)pointer + start, count)
+                    : AdamWKernel.SumOfSquares((float*)pointer + start, null, count);
+            });
+            GC.KeepAlive(direct);
+            squares += partial.Sum();
+        }
+        return Math.Sqrt(squares);
     }
 }

@@ -7,9 +7,9 @@ namespace MLNet.Transformers.Training;
 /// <summary>
 /// The one training loop of this project; estimators use it by composition, handing over the model and an
 /// <see cref="ITrainingTask{TBatch}"/>. Per optimizer step: zero grads → k = accumulation batches, each
-/// backward of loss/k → clip by global norm → AdamW at the scheduled rate → (bf16: copy masters to the model)
-/// → progress → evaluation / early stopping / checkpoint as configured. One dispose scope per step keeps native
-/// memory flat. Deterministic for the seed: torch is seeded once at the start (or its RNG restored on resume) and the task
+/// backward of loss/k → global gradient norm → AdamW at the scheduled rate with the clipping factor folded in (bf16: the
+/// update also writes the rounded masters into the model) → progress → evaluation / early stopping / checkpoint as
+/// configured. One dispose scope per step keeps native memory flat. Deterministic for the seed: torch is seeded once at the start (or its RNG restored on resume) and the task
 /// orders data from (epoch, seed). The model must already be on its device.
 /// </summary>
 internal static class Trainer
@@ -146,7 +146,7 @@ internal static class Trainer
         var clock = Stopwatch.StartNew();
         using var scope = NewDisposeScope();
         model.zero_grad();
-        precision?.ZeroMasterGradients();
+        if (k > 1) precision?.ZeroMasterGradients();
         double lossSum = 0;
         long tokens = 0;
         for (int i = 0; i < k; i++)
@@ -161,13 +161,14 @@ internal static class Trainer
             (loss / k).backward();
             lossSum += loss.item<float>();
             tokens += task.CountTokens(batch);
-            precision?.AccumulateGradients();
+            if (k > 1) precision?.AccumulateGradients();
         }
-        IReadOnlyList<Tensor?> gradients = precision?.MasterGradients
+        // Clipping's factor goes into the optimizer's pass rather than a pass of its own; under bf16 the optimizer also
+        // writes the rounded masters into the model.
+        IReadOnlyList<Tensor?> gradients = precision?.Gradients(accumulated: k > 1)
             ?? optimizer.Parameters.Select(p => (Tensor?)p.Parameter.grad).ToList();
-        double norm = GradientClipping.ClipByGlobalNorm(gradients, maxGradNorm);
-        optimizer.Step(lr, gradients);
-        precision?.CopyMastersToModel();
+        double norm = GradientClipping.GlobalNorm(gradients);
+        optimizer.Step(lr, gradients, GradientClipping.Scale(norm, maxGradNorm), precision?.ModelParameters());
         return (lossSum / k, tokens, clock.Elapsed.TotalSeconds, norm);
     }
 
