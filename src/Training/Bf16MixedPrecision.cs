@@ -39,7 +39,7 @@ internal sealed class Bf16MixedPrecision : IDisposable
     /// gradients (null where a parameter got none).
     /// </summary>
     public IReadOnlyList<Tensor?> Gradients(bool accumulated) =>
-        accumulated ? _masterGrads ?? throw new InvalidOperationException("AccumulateGradients was not called in this step.")
+        accumulated ? (_masterGrads ?? throw new InvalidOperationException("AccumulateGradients was not called in this step.")).ToList<Tensor?>()
             : ModelParameters().Select(p => (Tensor?)p.grad).ToList();
 
     /// <summary>Adds the bf16 model's gradients to the fp32 buffers and clears them (call after each backward of an accumulated step).</summary>
