@@ -6,14 +6,26 @@ namespace MLNet.Transformers.Training;
 internal static class GradientClipping
 {
     /// <summary>Scales <paramref name="gradients"/> in place so their global norm is at most <paramref name="maxNorm"/>; returns the norm before clipping. <paramref name="maxNorm"/> null or 0 only measures.</summary>
+    /// <remarks>The norm is summed by libtorch as it always was (fp32 per-tensor sums), so fp32 training stays bit for bit the
+    /// reference sequence; the bf16 path uses <see cref="GlobalNorm"/> with the factor folded into the fused optimizer.</remarks>
     public static double ClipByGlobalNorm(IReadOnlyList<Tensor?> gradients, double? maxNorm)
     {
-        double norm = GlobalNorm(gradients);
+        double norm = LibTorchNorm(gradients);
         double scale = Scale(norm, maxNorm);
         if (scale != 1)
             using (no_grad())
                 foreach (var g in gradients) g?.mul_(scale);
         return norm;
+    }
+
+    private static double LibTorchNorm(IReadOnlyList<Tensor?> gradients)
+    {
+        using var noGrad = no_grad();
+        using var scope = NewDisposeScope();
+        var present = gradients.Where(g => g is not null).Select(g => g!).ToList();
+        if (present.Count == 0) return 0;
+        var squares = stack(present.Select(g => g.to(ScalarType.Float32).pow(2).sum()).ToArray()).sum();
+        return Math.Sqrt(squares.item<float>());
     }
 
     /// <summary>The factor clipping multiplies every gradient by: max / (norm + 1e-6) when that is below 1, else 1 (also when <paramref name="maxNorm"/> is null or 0).</summary>
