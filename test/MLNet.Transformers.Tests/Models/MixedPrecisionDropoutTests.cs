@@ -70,7 +70,10 @@ public sealed class MixedPrecisionDropoutTests
         uint threshold = DropoutMask.Threshold(p);
         ushort kept = DropoutMask.KeptValueBits(p);
         for (uint i = 0; i < count; i++)
-            Assert.AreEqual(DropoutMask.Hash(i, 0x12345678u, 0x9ABCDEF0u) >= threshold ? kept : (ushort)0, mask[i], $"element {i}");
+        {
+            uint h = DropoutMask.Hash(i / 2, 0x12345678u, 0x9ABCDEF0u);
+            Assert.AreEqual(((i & 1) == 0 ? h & 0xFFFF : h >> 16) >= threshold ? kept : (ushort)0, mask[i], $"element {i}");
+        }
     }
 
     [TestMethod]
