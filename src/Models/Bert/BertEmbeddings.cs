@@ -1,3 +1,4 @@
+using MLNet.Transformers.Models.Common;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -14,7 +15,7 @@ internal sealed class BertEmbeddings : nn.Module
     private readonly Embedding position_embeddings;
     private readonly Embedding token_type_embeddings;
     private readonly LayerNorm LayerNorm;
-    private readonly Dropout dropout;
+    private readonly MixedPrecisionDropout dropout;
 
     /// <summary>Creates the embedding block for <paramref name="config"/>.</summary>
     public BertEmbeddings(BertConfig config) : base(nameof(BertEmbeddings))
@@ -23,7 +24,7 @@ internal sealed class BertEmbeddings : nn.Module
         position_embeddings = nn.Embedding(config.MaxPositionEmbeddings, config.HiddenSize);
         token_type_embeddings = nn.Embedding(config.TypeVocabSize, config.HiddenSize);
         LayerNorm = nn.LayerNorm(config.HiddenSize, config.LayerNormEps);
-        dropout = nn.Dropout(config.HiddenDropoutProb);
+        dropout = new MixedPrecisionDropout(config.HiddenDropoutProb);
         RegisterComponents();
     }
 

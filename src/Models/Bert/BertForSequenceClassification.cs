@@ -1,3 +1,4 @@
+using MLNet.Transformers.Models.Common;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -11,7 +12,7 @@ namespace MLNet.Transformers.Models.Bert;
 public sealed class BertForSequenceClassification : EncoderClassifier
 {
     private readonly BertModel bert;
-    private readonly Dropout dropout;
+    private readonly MixedPrecisionDropout dropout;
     private readonly Linear classifier;
 
     /// <summary>Creates the model with <paramref name="numLabels"/> outputs.</summary>
@@ -20,7 +21,7 @@ public sealed class BertForSequenceClassification : EncoderClassifier
     {
         if (numLabels < 1) throw new ArgumentOutOfRangeException(nameof(numLabels), numLabels, "A classification head needs at least one output.");
         bert = new BertModel(config, addPoolingLayer: head == ClassificationHead.Pooler);
-        dropout = nn.Dropout(config.ClassifierDropout ?? config.HiddenDropoutProb);   // HF: classifier_dropout, else hidden_dropout_prob
+        dropout = new MixedPrecisionDropout(config.ClassifierDropout ?? config.HiddenDropoutProb);   // HF: classifier_dropout, else hidden_dropout_prob
         classifier = nn.Linear(config.HiddenSize, numLabels);
         NumLabels = numLabels;
         Head = head;

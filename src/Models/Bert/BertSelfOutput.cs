@@ -1,3 +1,4 @@
+using MLNet.Transformers.Models.Common;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -8,14 +9,14 @@ internal sealed class BertSelfOutput : nn.Module
 {
     private readonly Linear dense;
     private readonly LayerNorm LayerNorm;
-    private readonly Dropout dropout;
+    private readonly MixedPrecisionDropout dropout;
 
     /// <summary>Creates the block for <paramref name="config"/>.</summary>
     public BertSelfOutput(BertConfig config) : base(nameof(BertSelfOutput))
     {
         dense = nn.Linear(config.HiddenSize, config.HiddenSize);
         LayerNorm = nn.LayerNorm(config.HiddenSize, config.LayerNormEps);
-        dropout = nn.Dropout(config.HiddenDropoutProb);
+        dropout = new MixedPrecisionDropout(config.HiddenDropoutProb);
         RegisterComponents();
     }
 

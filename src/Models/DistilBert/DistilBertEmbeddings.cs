@@ -1,3 +1,4 @@
+using MLNet.Transformers.Models.Common;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -9,7 +10,7 @@ internal sealed class DistilBertEmbeddings : nn.Module
     private readonly Embedding word_embeddings;
     private readonly Embedding position_embeddings;
     private readonly LayerNorm LayerNorm;
-    private readonly Dropout dropout;
+    private readonly MixedPrecisionDropout dropout;
 
     /// <summary>Creates the block for <paramref name="config"/>.</summary>
     public DistilBertEmbeddings(DistilBertConfig config) : base(nameof(DistilBertEmbeddings))
@@ -17,7 +18,7 @@ internal sealed class DistilBertEmbeddings : nn.Module
         word_embeddings = nn.Embedding(config.VocabSize, config.Dim, padding_idx: config.PadTokenId);
         position_embeddings = nn.Embedding(config.MaxPositionEmbeddings, config.Dim);
         LayerNorm = nn.LayerNorm(config.Dim, config.LayerNormEps);
-        dropout = nn.Dropout(config.Dropout);
+        dropout = new MixedPrecisionDropout(config.Dropout);
         RegisterComponents();
     }
 

@@ -1,3 +1,4 @@
+using MLNet.Transformers.Models.Common;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -12,7 +13,7 @@ internal sealed class DistilBertForSequenceClassification : EncoderClassifier
     private readonly DistilBertModel distilbert;
     private readonly Linear pre_classifier;
     private readonly Linear classifier;
-    private readonly Dropout dropout;
+    private readonly MixedPrecisionDropout dropout;
 
     /// <summary>Creates the model with <paramref name="numLabels"/> outputs.</summary>
     public DistilBertForSequenceClassification(DistilBertConfig config, int numLabels) : base(nameof(DistilBertForSequenceClassification))
@@ -21,7 +22,7 @@ internal sealed class DistilBertForSequenceClassification : EncoderClassifier
         distilbert = new DistilBertModel(config);
         pre_classifier = nn.Linear(config.Dim, config.Dim);
         classifier = nn.Linear(config.Dim, numLabels);
-        dropout = nn.Dropout(config.SeqClassifDropout);
+        dropout = new MixedPrecisionDropout(config.SeqClassifDropout);
         NumLabels = numLabels;
         RegisterComponents();
     }

@@ -1,3 +1,4 @@
+using MLNet.Transformers.Models.Common;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -8,7 +9,7 @@ internal sealed class FFN : nn.Module<Tensor, Tensor>
 {
     private readonly Linear lin1;
     private readonly Linear lin2;
-    private readonly Dropout dropout;
+    private readonly MixedPrecisionDropout dropout;
     private readonly string activation;
 
     /// <summary>Creates the block for <paramref name="config"/>.</summary>
@@ -16,7 +17,7 @@ internal sealed class FFN : nn.Module<Tensor, Tensor>
     {
         lin1 = nn.Linear(config.Dim, config.HiddenDim);
         lin2 = nn.Linear(config.HiddenDim, config.Dim);
-        dropout = nn.Dropout(config.Dropout);
+        dropout = new MixedPrecisionDropout(config.Dropout);
         activation = config.Activation;
         RegisterComponents();
     }

@@ -1,3 +1,4 @@
+using MLNet.Transformers.Models.Common;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -12,7 +13,7 @@ internal sealed class Gpt2Attention : nn.Module
 {
     private readonly Conv1D c_attn;
     private readonly Conv1D c_proj;
-    private readonly Dropout resid_dropout;
+    private readonly MixedPrecisionDropout resid_dropout;
     private readonly int numHeads, numKeyValueHeads, headDim;
     private readonly double attentionDropout;
 
@@ -24,7 +25,7 @@ internal sealed class Gpt2Attention : nn.Module
         headDim = config.HeadDim;
         c_attn = new Conv1D(config.NEmbd, config.NEmbd + 2 * numKeyValueHeads * headDim);
         c_proj = new Conv1D(config.NEmbd, config.NEmbd);
-        resid_dropout = nn.Dropout(config.ResidPdrop);
+        resid_dropout = new MixedPrecisionDropout(config.ResidPdrop);
         attentionDropout = config.AttnPdrop;
         RegisterComponents();
     }
@@ -54,7 +55,7 @@ internal sealed class Gpt2Attention : nn.Module
             k = k.repeat_interleave(numHeads / numKeyValueHeads, dim: 1);
             v = v.repeat_interleave(numHeads / numKeyValueHeads, dim: 1);
         }
-        var y = nn.functional.scaled_dot_product_attention(q, k, v, attn_mask: attend, p: training ? attentionDropout : 0.0);
+        var y = SelfAttention.Attend(q, k, v, attend, attentionDropout, training);
         y = y.transpose(1, 2).reshape(b, t, numHeads * headDim);                // (B, T, C)
         return resid_dropout.call(c_proj.call(y)).MoveToOuterDisposeScope();
     }

@@ -1,3 +1,4 @@
+using MLNet.Transformers.Models.Common;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -8,7 +9,7 @@ internal sealed class Gpt2Mlp : nn.Module<Tensor, Tensor>
 {
     private readonly Conv1D c_fc;
     private readonly Conv1D c_proj;
-    private readonly Dropout dropout;
+    private readonly MixedPrecisionDropout dropout;
     private readonly string activation;
 
     /// <summary>Creates the MLP for <paramref name="config"/> (width n_inner, or 4·n_embd).</summary>
@@ -16,7 +17,7 @@ internal sealed class Gpt2Mlp : nn.Module<Tensor, Tensor>
     {
         c_fc = new Conv1D(config.NEmbd, config.InnerDim);
         c_proj = new Conv1D(config.InnerDim, config.NEmbd);
-        dropout = nn.Dropout(config.ResidPdrop);
+        dropout = new MixedPrecisionDropout(config.ResidPdrop);
         activation = config.ActivationFunction;
         RegisterComponents();
     }

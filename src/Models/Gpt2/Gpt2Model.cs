@@ -1,3 +1,4 @@
+using MLNet.Transformers.Models.Common;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -11,7 +12,7 @@ internal sealed class Gpt2Model : nn.Module
 {
     private readonly Embedding wte;
     private readonly Embedding? wpe;
-    private readonly Dropout drop;
+    private readonly MixedPrecisionDropout drop;
     private readonly ModuleList<Gpt2Block> h;
     private readonly LayerNorm ln_f;
 
@@ -22,7 +23,7 @@ internal sealed class Gpt2Model : nn.Module
         Config = config;
         wte = nn.Embedding(config.VocabSize, config.NEmbd);
         wpe = config.Positions == "learned" ? nn.Embedding(config.NPositions, config.NEmbd) : null;
-        drop = nn.Dropout(config.EmbdPdrop);
+        drop = new MixedPrecisionDropout(config.EmbdPdrop);
         h = nn.ModuleList(Enumerable.Range(0, config.NLayer).Select(i => new Gpt2Block(config, i)).ToArray());
         ln_f = nn.LayerNorm(config.NEmbd, config.LayerNormEpsilon);
         RegisterComponents();

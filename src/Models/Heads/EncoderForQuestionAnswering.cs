@@ -1,3 +1,4 @@
+using MLNet.Transformers.Models.Common;
 using MLNet.Transformers.Models.Bert;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -14,7 +15,7 @@ public class EncoderForQuestionAnswering : QuestionAnsweringModel
 {
     private readonly IEncoderModel encoder;
     private readonly Linear qa_outputs;
-    private readonly Dropout? dropout;
+    private readonly MixedPrecisionDropout? dropout;
     private readonly Action<nn.Module, string> writeCheckpoint;
 
     /// <param name="name">The module's name.</param>
@@ -27,7 +28,7 @@ public class EncoderForQuestionAnswering : QuestionAnsweringModel
     {
         this.encoder = encoder;
         qa_outputs = nn.Linear(encoder.HiddenSize, 2);
-        dropout = dropoutProbability is double p ? nn.Dropout(p) : null;
+        dropout = dropoutProbability is double p ? new MixedPrecisionDropout(p) : null;
         this.writeCheckpoint = save;
         // Registered by hand, in HF's order, because the encoder's key is the family's prefix rather than a fixed field name.
         register_module(prefix, (nn.Module)encoder);

@@ -1,3 +1,4 @@
+using MLNet.Transformers.Models.Common;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -13,7 +14,7 @@ namespace MLNet.Transformers.Models;
 public sealed class EncoderForTokenClassification : EncoderClassifier
 {
     private readonly IEncoderModel encoder;
-    private readonly Dropout dropout;
+    private readonly MixedPrecisionDropout dropout;
     private readonly Linear classifier;
     private readonly Action<nn.Module, string, ClassifierLabels> writeCheckpoint;
 
@@ -27,7 +28,7 @@ public sealed class EncoderForTokenClassification : EncoderClassifier
     {
         if (numLabels < 1) throw new ArgumentOutOfRangeException(nameof(numLabels), numLabels, "A classification head needs at least one output.");
         this.encoder = encoder;
-        dropout = nn.Dropout(dropoutProbability);
+        dropout = new MixedPrecisionDropout(dropoutProbability);
         classifier = nn.Linear(encoder.HiddenSize, numLabels);
         NumLabels = numLabels;
         this.writeCheckpoint = save;

@@ -1,3 +1,4 @@
+using MLNet.Transformers.Models.Common;
 using MLNet.Transformers.Models.Bert;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -11,14 +12,14 @@ namespace MLNet.Transformers.Models.Roberta;
 internal sealed class RobertaClassificationHead : nn.Module<Tensor, Tensor>
 {
     private readonly Linear dense;
-    private readonly Dropout dropout;
+    private readonly MixedPrecisionDropout dropout;
     private readonly Linear out_proj;
 
     /// <summary>Creates the head with <paramref name="numLabels"/> outputs.</summary>
     public RobertaClassificationHead(BertConfig config, int numLabels) : base(nameof(RobertaClassificationHead))
     {
         dense = nn.Linear(config.HiddenSize, config.HiddenSize);
-        dropout = nn.Dropout(config.ClassifierDropout ?? config.HiddenDropoutProb);
+        dropout = new MixedPrecisionDropout(config.ClassifierDropout ?? config.HiddenDropoutProb);
         out_proj = nn.Linear(config.HiddenSize, numLabels);
         RegisterComponents();
     }

@@ -1,3 +1,4 @@
+using MLNet.Transformers.Models.Common;
 using TorchSharp;
 using TorchSharp.Modules;
 using MLNet.Transformers.Models.Bert;
@@ -16,7 +17,7 @@ internal sealed class RobertaEmbeddings : nn.Module
     private readonly Embedding position_embeddings;
     private readonly Embedding token_type_embeddings;
     private readonly LayerNorm LayerNorm;
-    private readonly Dropout dropout;
+    private readonly MixedPrecisionDropout dropout;
     private readonly long paddingIdx;
 
     /// <summary>Creates the embedding block for <paramref name="config"/> (a BERT-shaped config with model_type "roberta").</summary>
@@ -26,7 +27,7 @@ internal sealed class RobertaEmbeddings : nn.Module
         position_embeddings = nn.Embedding(config.MaxPositionEmbeddings, config.HiddenSize, padding_idx: config.PadTokenId);
         token_type_embeddings = nn.Embedding(config.TypeVocabSize, config.HiddenSize);
         LayerNorm = nn.LayerNorm(config.HiddenSize, config.LayerNormEps);
-        dropout = nn.Dropout(config.HiddenDropoutProb);
+        dropout = new MixedPrecisionDropout(config.HiddenDropoutProb);
         paddingIdx = config.PadTokenId;
         RegisterComponents();
     }

@@ -1,3 +1,4 @@
+using MLNet.Transformers.Models.Common;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -77,7 +78,7 @@ internal sealed class T5Attention : nn.Module
         var queries = SplitHeads(q.call(hidden));                      // (B, nh, T, d_kv)
         var scores = matmul(queries, keys.transpose(2, 3)) + positionBias; // (B, nh, T, S): no 1/sqrt(d_kv), as T5
         var weights = scores.to(ScalarType.Float32).softmax(-1).to(scores.dtype);
-        weights = nn.functional.dropout(weights, dropout, training);
+        weights = MixedPrecisionDropout.Apply(weights, dropout, training);
         var context = matmul(weights, values).transpose(1, 2).reshape(b, t, numHeads * dKv); // (B, T, inner)
         return o.call(context).MoveToOuterDisposeScope();
     }

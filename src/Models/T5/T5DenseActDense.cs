@@ -1,3 +1,4 @@
+using MLNet.Transformers.Models.Common;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -8,7 +9,7 @@ internal sealed class T5DenseActDense : nn.Module<Tensor, Tensor>
 {
     private readonly Linear wi;
     private readonly Linear wo;
-    private readonly Dropout dropout;
+    private readonly MixedPrecisionDropout dropout;
     private readonly string activation;
 
     /// <summary>Creates wi (d_model → d_ff) and wo (d_ff → d_model).</summary>
@@ -16,7 +17,7 @@ internal sealed class T5DenseActDense : nn.Module<Tensor, Tensor>
     {
         wi = nn.Linear(config.DModel, config.DFf, hasBias: false);
         wo = nn.Linear(config.DFf, config.DModel, hasBias: false);
-        dropout = nn.Dropout(config.DropoutRate);
+        dropout = new MixedPrecisionDropout(config.DropoutRate);
         activation = config.FeedForwardActivation;
         RegisterComponents();
     }

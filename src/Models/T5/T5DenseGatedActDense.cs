@@ -1,3 +1,4 @@
+using MLNet.Transformers.Models.Common;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -12,7 +13,7 @@ internal sealed class T5DenseGatedActDense : nn.Module<Tensor, Tensor>
     private readonly Linear wi_0;
     private readonly Linear wi_1;
     private readonly Linear wo;
-    private readonly Dropout dropout;
+    private readonly MixedPrecisionDropout dropout;
     private readonly string activation;
 
     /// <summary>Creates the gate (wi_0), the linear branch (wi_1) and wo.</summary>
@@ -21,7 +22,7 @@ internal sealed class T5DenseGatedActDense : nn.Module<Tensor, Tensor>
         wi_0 = nn.Linear(config.DModel, config.DFf, hasBias: false);
         wi_1 = nn.Linear(config.DModel, config.DFf, hasBias: false);
         wo = nn.Linear(config.DFf, config.DModel, hasBias: false);
-        dropout = nn.Dropout(config.DropoutRate);
+        dropout = new MixedPrecisionDropout(config.DropoutRate);
         activation = config.FeedForwardActivation;
         RegisterComponents();
     }

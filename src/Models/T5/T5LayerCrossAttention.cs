@@ -1,3 +1,4 @@
+using MLNet.Transformers.Models.Common;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -11,14 +12,14 @@ internal sealed class T5LayerCrossAttention : nn.Module
 {
     private readonly T5Attention EncDecAttention;
     private readonly T5LayerNorm layer_norm;
-    private readonly Dropout dropout;
+    private readonly MixedPrecisionDropout dropout;
 
     /// <summary>Creates the sub-layer.</summary>
     public T5LayerCrossAttention(T5Config config) : base(nameof(T5LayerCrossAttention))
     {
         EncDecAttention = new T5Attention(config, hasRelativeAttentionBias: false);
         layer_norm = new T5LayerNorm(config.DModel, config.LayerNormEpsilon);
-        dropout = nn.Dropout(config.DropoutRate);
+        dropout = new MixedPrecisionDropout(config.DropoutRate);
         RegisterComponents();
     }
 

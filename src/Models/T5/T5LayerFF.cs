@@ -1,3 +1,4 @@
+using MLNet.Transformers.Models.Common;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -11,14 +12,14 @@ internal sealed class T5LayerFF : nn.Module
 {
     private readonly nn.Module<Tensor, Tensor> DenseReluDense;
     private readonly T5LayerNorm layer_norm;
-    private readonly Dropout dropout;
+    private readonly MixedPrecisionDropout dropout;
 
     /// <summary>Creates the gated or plain feed-forward that <paramref name="config"/> names.</summary>
     public T5LayerFF(T5Config config) : base(nameof(T5LayerFF))
     {
         DenseReluDense = config.IsGatedFeedForward ? new T5DenseGatedActDense(config) : new T5DenseActDense(config);
         layer_norm = new T5LayerNorm(config.DModel, config.LayerNormEpsilon);
-        dropout = nn.Dropout(config.DropoutRate);
+        dropout = new MixedPrecisionDropout(config.DropoutRate);
         RegisterComponents();
     }
 

@@ -1,3 +1,4 @@
+using MLNet.Transformers.Models.Common;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -8,14 +9,14 @@ internal sealed class T5LayerSelfAttention : nn.Module
 {
     private readonly T5Attention SelfAttention;
     private readonly T5LayerNorm layer_norm;
-    private readonly Dropout dropout;
+    private readonly MixedPrecisionDropout dropout;
 
     /// <summary>Creates the sub-layer; <paramref name="hasRelativeAttentionBias"/> only in block 0.</summary>
     public T5LayerSelfAttention(T5Config config, bool hasRelativeAttentionBias) : base(nameof(T5LayerSelfAttention))
     {
         SelfAttention = new T5Attention(config, hasRelativeAttentionBias);
         layer_norm = new T5LayerNorm(config.DModel, config.LayerNormEpsilon);
-        dropout = nn.Dropout(config.DropoutRate);
+        dropout = new MixedPrecisionDropout(config.DropoutRate);
         RegisterComponents();
     }
 

@@ -1,3 +1,4 @@
+using MLNet.Transformers.Models.Common;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -12,7 +13,7 @@ internal sealed class T5Stack : nn.Module
 {
     private readonly ModuleList<T5Block> block;
     private readonly T5LayerNorm final_layer_norm;
-    private readonly Dropout dropout;
+    private readonly MixedPrecisionDropout dropout;
     private readonly bool isDecoder;
 
     /// <summary>Creates the encoder stack, or with <paramref name="isDecoder"/> the decoder stack.</summary>
@@ -21,7 +22,7 @@ internal sealed class T5Stack : nn.Module
         int layers = isDecoder ? config.DecoderLayers : config.NumLayers;
         block = nn.ModuleList(Enumerable.Range(0, layers).Select(i => new T5Block(config, isDecoder, hasRelativeAttentionBias: i == 0)).ToArray());
         final_layer_norm = new T5LayerNorm(config.DModel, config.LayerNormEpsilon);
-        dropout = nn.Dropout(config.DropoutRate);
+        dropout = new MixedPrecisionDropout(config.DropoutRate);
         this.isDecoder = isDecoder;
         RegisterComponents();
     }
