@@ -102,6 +102,7 @@ public sealed record BertConfig
         Require(LayerNormEpsilonRange.Contains(LayerNormEps), "layer_norm_eps", LayerNormEpsilonRange.Problem(LayerNormEps));
         Require(HiddenDropoutProb is >= 0 and < 1, "hidden_dropout_prob", "must be in [0, 1)");
         Require(AttentionProbsDropoutProb is >= 0 and < 1, "attention_probs_dropout_prob", "must be in [0, 1)");
+        Require(ClassifierDropout is null or (>= 0 and < 1), "classifier_dropout", "must be in [0, 1) or null");
         Require(HiddenAct is "gelu" or "gelu_new" or "gelu_pytorch_tanh" or "relu", "hidden_act",
             $"'{HiddenAct}' is not supported (use gelu, gelu_new, gelu_pytorch_tanh or relu)");
         Require(PositionEmbeddingType is "absolute", "position_embedding_type",

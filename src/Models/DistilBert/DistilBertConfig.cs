@@ -64,6 +64,10 @@ internal sealed record DistilBertConfig
         Require(NLayers > 0, "n_layers", "must be positive");
         Require(NHeads > 0 && Dim % NHeads == 0, "n_heads", $"({NHeads}) must be positive and divide dim ({Dim})");
         Require(HiddenDim > 0, "hidden_dim", "must be positive");
+        Require(Dropout is >= 0 and < 1, "dropout", "must be in [0, 1)");
+        Require(AttentionDropout is >= 0 and < 1, "attention_dropout", "must be in [0, 1)");
+        Require(QaDropout is >= 0 and < 1, "qa_dropout", "must be in [0, 1)");
+        Require(SeqClassifDropout is >= 0 and < 1, "seq_classif_dropout", "must be in [0, 1)");
         Require(MaxPositionEmbeddings > 0, "max_position_embeddings", "must be positive");
         Require(!SinusoidalPosEmbds, "sinusoidal_pos_embds", "true is not supported; only learned positions are implemented");
         Require(Activation is "gelu" or "gelu_new" or "gelu_pytorch_tanh" or "relu", "activation", $"'{Activation}' is not supported (use gelu or relu)");
