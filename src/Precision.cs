@@ -20,10 +20,10 @@ public enum Precision
     /// <summary>
     /// The default: what this process's CPU runs fastest, decided when the transformer is created or loaded —
     /// <see cref="BFloat16"/> (libtorch) where the CPU has AVX512-BF16 or AMX-BF16; elsewhere fp32, run by ONNX Runtime on the
-    /// transformer's own exported fp32 graph in <c>TransformerEmbedding</c>, <c>TextClassification</c> and cross-encoder
-    /// <c>SentenceSimilarity</c> on the CPU (ONNX Runtime's fp32 was 1.1-1.5× libtorch's on an AVX2-only EPYC, issue 21; results
+    /// transformer's own exported fp32 graph in <c>TransformerEmbedding</c>, <c>TextClassification</c> and
+    /// <c>SentenceSimilarity</c> (cross- and bi-encoder) on the CPU (ONNX Runtime's fp32 was 1.1-1.5× libtorch's on an AVX2-only EPYC, issue 21; results
     /// within ~1e-5 of <see cref="Float32"/>), and by libtorch (<see cref="Float32"/>) in the transformers without an ONNX Runtime
-    /// engine (bi-encoder <c>SentenceSimilarity</c>, NER, question answering, fill-mask, generation) or on a GPU. The
+    /// engine (NER, question answering, fill-mask, generation) or on a GPU. The
     /// environment variable <c>MLNET_TRANSFORMERS_PRECISION</c> (<c>fp32</c> = libtorch fp32, <c>onnx-fp32</c>, <c>bf16</c> or
     /// <c>auto</c>) overrides the choice for the process; see <see cref="Inference.HostPrecision"/>. Where Auto is bf16 the
     /// transformer saves its linear weights bf16-rounded, as <see cref="BFloat16"/> does; save from a <see cref="Float32"/>

@@ -39,7 +39,7 @@ public sealed class SequenceClassificationEstimator : IEstimator<SequenceClassif
         ArgumentException.ThrowIfNullOrWhiteSpace(options.ScoreColumnName, "scoreColumnName");
         if (options is TextClassificationOptions) ArgumentException.ThrowIfNullOrWhiteSpace(predictedLabelColumnName, "outputColumnName");
         (architecture, labelScale) = options is SentenceSimilarityOptions similarity ? BiEncoderChecks(similarity) : (SentenceSimilarityArchitecture.CrossEncoder, 1f);
-        FineTuningChecks.KnownPrecision(options.Precision, offersInt8: !IsBiEncoder, options.Device);
+        FineTuningChecks.KnownPrecision(options.Precision, offersInt8: true, options.Device);
         this.env = env;
         this.options = options;
         checkpointDirectory = CheckpointSource.Resolve(options.CheckpointDirectory, "CheckpointDirectory", "checkpointDirectory", env);

@@ -21,7 +21,7 @@ namespace MLNet.Transformers.Transforms;
 /// <param name="MaxSequenceLength">Tokens per row including special tokens, capped at the model's positions.</param>
 /// <param name="BatchSize">Rows per forward pass.</param>
 /// <param name="Device">TorchSharp device.</param>
-/// <param name="Precision">Scoring arithmetic, as the estimator's options set it: Auto (resolved on the host that scores: bf16 with AVX512-BF16/AMX, else fp32 through ONNX Runtime — libtorch fp32 for a bi-encoder, on a GPU or with MLNET_TRANSFORMERS_PRECISION=fp32), Float32, BFloat16 (bf16 matmuls with fp32 LayerNorm/residuals/softmax) or Int8 (the int8 ONNX graph run by ONNX Runtime; CPU). Models saved before it existed load as Float32.</param>
+/// <param name="Precision">Scoring arithmetic, as the estimator's options set it: Auto (resolved on the host that scores: bf16 with AVX512-BF16/AMX, else fp32 through ONNX Runtime — libtorch fp32 on a GPU or with MLNET_TRANSFORMERS_PRECISION=fp32), Float32, BFloat16 (bf16 matmuls with fp32 LayerNorm/residuals/softmax) or Int8 (the int8 ONNX graph run by ONNX Runtime; CPU). Models saved before it existed load as Float32.</param>
 /// <param name="LengthBucketing">When scoring an IDataView, sort each window of several batches by token count so short rows are not padded to long ones; rows come back in their original order.</param>
 /// <param name="Architecture">Regression only: CrossEncoder (the pair encoded together, a one-output head) or BiEncoder (Score = <paramref name="LabelScale"/> × cosine of the two sentences' pooled vectors). Models saved before it existed load as CrossEncoder.</param>
 /// <param name="LabelScale">BiEncoder only: the factor from cosine to the label's scale (the label that means "identical").</param>
@@ -66,15 +66,17 @@ public sealed class SequenceClassificationTransformer : CheckpointTransformer<Se
         device = DeviceName.Parse(settings.Device);
         model.to(device);
         model.eval();
-        // A bi-encoder has no exported graph (its cosine runs in libtorch), so Auto stays libtorch there.
-        if (!settings.IsBiEncoder)
-            onnx = OnnxRuntimeEngine.For(settings.Precision, settings.Device,
+        // A bi-encoder's engine runs its encoder's pooled-embedding graph once per side; the cosine is taken here.
+        onnx = model is BiEncoderModel biEncoder
+            ? OnnxRuntimeEngine.For(settings.Precision, settings.Device,
+                (path, int8) => Onnx.EncoderOnnxExporter.ExportEncoder(biEncoder.Encoder, path, biEncoder.Pooling, normalize: false, int8))
+            : OnnxRuntimeEngine.For(settings.Precision, settings.Device,
                 (path, int8) => Onnx.EncoderOnnxExporter.ExportSequenceClassifier(model, path, settings.IsRegression, int8));
         if (onnx is null) ScoringPrecision.Apply(model, settings.Precision);
         (InputColumns, OutputColumns) = Columns(Settings);
     }
 
-    // A bi-encoder has two text columns, a positive scale, a BiEncoderModel and no int8 engine; saved settings are checked too.
+    // A bi-encoder has two text columns, a positive scale and a BiEncoderModel; saved settings are checked too.
     private static void BiEncoderChecks(SequenceClassificationSettings settings, EncoderClassifier model)
     {
         if (!Enum.IsDefined(settings.Architecture))
@@ -84,8 +86,6 @@ public sealed class SequenceClassificationTransformer : CheckpointTransformer<Se
             throw new ArgumentException("Architecture BiEncoder scores sentence pairs: Sentence2ColumnName must name the second text column.", nameof(settings));
         if (!(settings.LabelScale > 0) || !float.IsFinite(settings.LabelScale))
             throw new ArgumentException($"LabelScale {settings.LabelScale} must be a positive finite number (the label meaning 'identical', e.g. 5 for STS-B).", nameof(settings));
-        if (settings.Precision == Precision.Int8)
-            throw new ArgumentException("Precision.Int8 is not offered for Architecture BiEncoder; use Auto, Float32 or BFloat16.", nameof(settings));
         if (model is not BiEncoderModel)
             throw new InvalidOperationException("Architecture BiEncoder needs a bi-encoder model (no head), not a classifier.");
     }
@@ -168,6 +168,7 @@ public sealed class SequenceClassificationTransformer : CheckpointTransformer<Se
     {
         using var use = UseModel();
         if (a.BatchSize == 0) return [];
+        if (onnx is not null) return OnnxCosines(onnx.Run(a, "embedding", "sentence embedding"), onnx.Run(b, "embedding", "sentence embedding"), a.BatchSize);
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         Tensor[] Side(EncodedTextBatch e)
@@ -179,6 +180,22 @@ public sealed class SequenceClassificationTransformer : CheckpointTransformer<Se
         var cosine = ((BiEncoderModel)model).Cosine(x[0], x[1], x[2], y[0], y[1], y[2]);
         FiniteOutput.Require(cosine, "cosine similarity");
         return (cosine * Settings.LabelScale).cpu().data<float>().ToArray();
+    }
+
+    // LabelScale × cos per row of two (rows × H) pooled-vector blocks from the engine, as torch's cosine_similarity
+    // (x·y / max(‖x‖‖y‖, 1e-8)), accumulated in double.
+    private float[] OnnxCosines(float[] a, float[] b, int rows)
+    {
+        int h = a.Length / rows;
+        var scores = new float[rows];
+        for (int i = 0; i < rows; i++)
+        {
+            ReadOnlySpan<float> x = a.AsSpan(i * h, h), y = b.AsSpan(i * h, h);
+            double dot = 0, xx = 0, yy = 0;
+            for (int j = 0; j < h; j++) (dot, xx, yy) = (dot + (double)x[j] * y[j], xx + (double)x[j] * x[j], yy + (double)y[j] * y[j]);
+            scores[i] = (float)(Settings.LabelScale * dot / Math.Max(Math.Sqrt(xx * yy), 1e-8));
+        }
+        return scores;
     }
 
     // Class probabilities (or the regression output) of an encoded batch, one row per text.

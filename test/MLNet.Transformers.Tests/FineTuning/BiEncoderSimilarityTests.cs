@@ -157,7 +157,6 @@ public sealed class BiEncoderSimilarityTests
         Refused(o => o.LabelScale = float.PositiveInfinity, "LabelScale");
         Refused(o => o.Sentence2ColumnName = null, "Sentence2ColumnName");
         Refused(o => o.FreezeEncoder = true, "FreezeEncoder");
-        Refused(o => o.Precision = Precision.Int8, "Int8");
         Refused(o => o.Architecture = (SentenceSimilarityArchitecture)7, "Architecture");
 
         // The pair-classifier ONNX export does not apply; the message says what to export instead.
