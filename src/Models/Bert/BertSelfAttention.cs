@@ -42,8 +42,7 @@ internal sealed class BertSelfAttention : nn.Module
         var k = SplitHeads(key.call(hidden), b, t);
         var v = SplitHeads(value.call(hidden), b, t);
         // softmax(q k^T / sqrt(hs) + mask) v, with dropout on the probabilities while training (as HF).
-        var context = nn.functional.scaled_dot_product_attention(q, k, v, attn_mask: attendMask,
-            p: training ? attentionDropout : 0.0);
+        var context = PaddedSelfAttention.Attend(q, k, v, attendMask, training ? attentionDropout : 0.0);
         context = context.transpose(1, 2).reshape(b, t, numHeads * headSize); // (B, T, H)
         return context.MoveToOuterDisposeScope();
     }

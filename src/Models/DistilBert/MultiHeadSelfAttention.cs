@@ -34,8 +34,8 @@ internal sealed class MultiHeadSelfAttention : nn.Module
         long b = hidden.shape[0], t = hidden.shape[1];
         Tensor Heads(Tensor x) => x.view(b, t, numHeads, headSize).transpose(1, 2); // (B, nh, T, hs)
         hidden = hidden.to(q_lin.weight!.dtype);   // cast once for the three projections under bf16 scoring (as BertSelfAttention)
-        var context = nn.functional.scaled_dot_product_attention(Heads(q_lin.call(hidden)), Heads(k_lin.call(hidden)), Heads(v_lin.call(hidden)),
-            attn_mask: attendMask, p: training ? attentionDropout : 0.0);
+        var context = PaddedSelfAttention.Attend(Heads(q_lin.call(hidden)), Heads(k_lin.call(hidden)), Heads(v_lin.call(hidden)),
+            attendMask, training ? attentionDropout : 0.0);
         return out_lin.call(context.transpose(1, 2).reshape(b, t, numHeads * headSize)).MoveToOuterDisposeScope();
     }
 }
