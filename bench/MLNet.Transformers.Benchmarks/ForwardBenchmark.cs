@@ -18,7 +18,7 @@ internal static class ForwardBenchmark
     private const int MaxLength = 128;
 
     /// <summary>What variant B switches (point it at the experiment under test); false = variant A.</summary>
-    private static void Variant(bool b) => MLNet.Transformers.Models.PaddedSelfAttention.AlwaysFused = b;
+    private static void Variant(bool b) => MLNet.Transformers.Inference.PackedBf16Linear.Enabled = !b;
 
     public static void Run(string[] args)
     {

@@ -79,5 +79,6 @@ internal static class ScoringPrecision
         linear.to(ScalarType.BFloat16);
         linear.register_forward_pre_hook((_, input) => input.to(ScalarType.BFloat16));
         if (!keepBf16Output) linear.register_forward_hook((_, _, output) => output.to(ScalarType.Float32));
+        if (linear is Linear plain) PackedBf16Linear.Prepare(plain, keepBf16Output);   // the encoders call it packed (see there)
     }
 }
