@@ -9,9 +9,9 @@ namespace MLNet.Transformers.Benchmarks;
 ///   dotnet run -c Release --project bench/MLNet.Transformers.Benchmarks -- forward [fp32|bf16] [batch] [seconds] [ab]
 /// BERT-base shape with random weights, every row 128 tokens (as the inference benchmark's "fixed" part); prints
 /// sentences/s and the share of the host's matmul peak in that precision. Run it under <c>perf record</c> for a clean
-/// profile. <c>ab</c> alternates variant A (the default code path) with variant B (<see cref="Variant"/>; today libtorch's
-/// fused attention kernel instead of <see cref="MLNet.Transformers.Models.PaddedSelfAttention"/>'s batched matmuls) pass
-/// by pass, so an experiment is compared under the same load on a shared machine.
+/// profile. <c>ab</c> alternates variant A (the default code path) with variant B (<see cref="Variant"/>; today plain bf16
+/// linears instead of <see cref="PackedBf16Linear"/>'s packed kernels) pass by pass, so an experiment is compared under
+/// the same load on a shared machine.
 /// </summary>
 internal static class ForwardBenchmark
 {
