@@ -62,9 +62,10 @@ internal static class PackedBf16Linear
             "relu" => "linear_relu",
             _ => null,
         };
-        if (!Enabled || method is null || !prepared.TryGetValue(linear, out var state) || kernels.Value is not { } module)
+        // The packed kernels have no autograd and need a bias: anything else takes the plain path.
+        if (!Enabled || method is null || linear.bias is null || is_grad_enabled() || !prepared.TryGetValue(linear, out var state) || kernels.Value is not { } module)
             return activation is null ? linear.call(x) : Activations.Apply(activation, linear.call(x));
-        var y = (Tensor)module.invoke(method, x.to(ScalarType.BFloat16), state.Packed(linear, module), linear.bias!)!;
+        var y = (Tensor)module.invoke(method, x.to(ScalarType.BFloat16), state.Packed(linear, module), linear.bias)!;
         return state.KeepBf16Output ? y : y.to(ScalarType.Float32);
     }
 

@@ -52,6 +52,23 @@ public sealed class PackedBf16LinearTests
     }
 
     [TestMethod]
+    public void WithGradientsEnabled_TheLinearsRunPlainAndNothingIsPacked()
+    {
+        RequirePackedKernels();
+        using var scope = NewDisposeScope();
+        var (ids, types, mask) = Batch();
+        using var model = BertCheckpoint.LoadEncoder(Fixture); model.eval();
+        ScoringPrecision.Apply(model, Precision.BFloat16);
+        var withGrad = model.forward(ids, types, mask).LastHiddenState;   // the packed kernels have no autograd
+        PackedBf16Linear.Enabled = false;
+        Tensor plain;
+        try { plain = model.forward(ids, types, mask).LastHiddenState; }
+        finally { PackedBf16Linear.Enabled = true; }
+        Assert.IsTrue(withGrad.eq(plain).all().item<bool>());
+        Assert.IsEmpty(PackedBf16Linear.PackedWeights(model));
+    }
+
+    [TestMethod]
     public void PackedWeights_StayOutOfTheStateDict_SaveWritesTheHuggingFaceKeys_AndDisposeFreesThem()
     {
         RequirePackedKernels();
