@@ -5,6 +5,7 @@
 //   dotnet run -c Release --project bench/MLNet.Transformers.Benchmarks -- qa [questions] [rounds]
 //   dotnet run -c Release --project bench/MLNet.Transformers.Benchmarks -- generation [steps]
 //   dotnet run -c Release --project bench/MLNet.Transformers.Benchmarks -- inference [quick] [rounds] [sst2 sentences] [fixed|sst2|latency|classifier]... [classifier=PATH]
+//   dotnet run -c Release --project bench/MLNet.Transformers.Benchmarks -- forward [fp32|bf16] [batch] [seconds] [ab]
 //   dotnet run -c Release --project bench/MLNet.Transformers.Benchmarks -- t5 [steps] [lengths]
 //   dotnet run -c Release --project bench/MLNet.Transformers.Benchmarks -- pytorch [steps per round] [rounds] [rows] [fp32] [model=DIR] [python=PATH]
 using MLNet.Transformers.Benchmarks;
@@ -19,8 +20,9 @@ switch (args.FirstOrDefault() ?? "embedding")
     case "qa": QaBenchmark.Run(rest); break;
     case "generation": GenerationBenchmark.Run(rest); break;
     case "inference": InferenceBenchmark.Run(rest); break;
+    case "forward": ForwardBenchmark.Run(rest); break;
     case "t5": T5Benchmark.Run(rest); break;
     case "pytorch": PyTorchFineTuningBenchmark.Run(rest); break;
-    default: Console.Error.WriteLine("usage: [embedding [rounds] [sentences] | pretraining [steps] | finetuning [steps] [batch] [rounds] | qa [questions] [rounds] | generation [steps] | inference [quick] [rounds] [sst2 sentences] | t5 [steps] [lengths] | pytorch [steps] [rounds] [rows] [fp32] [model=DIR] [python=PATH]]"); return 2;
+    default: Console.Error.WriteLine("usage: [embedding [rounds] [sentences] | pretraining [steps] | finetuning [steps] [batch] [rounds] | qa [questions] [rounds] | generation [steps] | inference [quick] [rounds] [sst2 sentences] | forward [fp32|bf16] [batch] [seconds] [ab] | t5 [steps] [lengths] | pytorch [steps] [rounds] [rows] [fp32] [model=DIR] [python=PATH]]"); return 2;
 }
 return 0;

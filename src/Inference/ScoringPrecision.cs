@@ -11,7 +11,9 @@ namespace MLNet.Transformers.Inference;
 /// a linear whose output goes straight into more bf16 work (attention, the feed-forward expansion) stays bf16, the others
 /// cast their output back to fp32. So embeddings, residual sums, LayerNorm and pooling run in fp32 as before — that is
 /// where bf16's 8-bit mantissa costs accuracy (casting the whole model doubles the error) — while ~97% of the FLOPs
-/// (the matmuls) run in bf16. Attention itself runs in bf16; PyTorch's CPU attention kernel keeps its softmax in fp32.
+/// (the matmuls) run in bf16. Attention itself runs in bf16 (the encoders' as batched matmuls around a softmax that computes
+/// in fp32 internally, see <see cref="Models.Common.SelfAttention"/>), and the encoders' linears run packed, with bias and
+/// activation fused (<see cref="PackedBf16Linear"/>).
 /// A projection whose output is added straight to the fp32 residual stream also stays bf16: the add promotes it to
 /// fp32 exactly as a cast would, without a separate pass over the activations.
 /// </summary>
@@ -79,5 +81,6 @@ internal static class ScoringPrecision
         linear.to(ScalarType.BFloat16);
         linear.register_forward_pre_hook((_, input) => input.to(ScalarType.BFloat16));
         if (!keepBf16Output) linear.register_forward_hook((_, _, output) => output.to(ScalarType.Float32));
+        if (linear is Linear plain) PackedBf16Linear.Prepare(plain, keepBf16Output);   // the encoders call it packed (see there)
     }
 }

@@ -1,3 +1,4 @@
+using MLNet.Transformers.Inference;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -21,6 +22,6 @@ internal sealed class BertIntermediate : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor hidden)
     {
         using var scope = NewDisposeScope();
-        return Activations.Apply(activation, dense.call(hidden)).MoveToOuterDisposeScope();
+        return PackedBf16Linear.Call(dense, hidden, activation).MoveToOuterDisposeScope();   // dense then activation, fused under bf16 scoring
     }
 }

@@ -1,3 +1,4 @@
+using MLNet.Transformers.Inference;
 using MLNet.Transformers.Models.Common;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -24,6 +25,6 @@ internal sealed class BertOutput : nn.Module
     public Tensor forward(Tensor intermediate, Tensor input)
     {
         using var scope = NewDisposeScope();
-        return LayerNorm.call(dropout.call(dense.call(intermediate)) + input).MoveToOuterDisposeScope();
+        return LayerNorm.call(dropout.call(PackedBf16Linear.Call(dense, intermediate)) + input).MoveToOuterDisposeScope();
     }
 }

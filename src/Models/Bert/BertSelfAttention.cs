@@ -1,3 +1,4 @@
+using MLNet.Transformers.Inference;
 using MLNet.Transformers.Models.Common;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -39,9 +40,9 @@ internal sealed class BertSelfAttention : nn.Module
         // In the projections' dtype once: with bf16 scoring (Inference/ScoringPrecision) each projection would otherwise
         // cast the same fp32 activations to bf16 itself, three times. A no-op in fp32 and in bf16 training.
         hidden = hidden.to(query.weight!.dtype);
-        var q = SplitHeads(query.call(hidden), b, t); // (B, nh, T, hs)
-        var k = SplitHeads(key.call(hidden), b, t);
-        var v = SplitHeads(value.call(hidden), b, t);
+        var q = SplitHeads(PackedBf16Linear.Call(query, hidden), b, t); // (B, nh, T, hs)
+        var k = SplitHeads(PackedBf16Linear.Call(key, hidden), b, t);
+        var v = SplitHeads(PackedBf16Linear.Call(value, hidden), b, t);
         // softmax(q k^T / sqrt(hs) + mask) v, with dropout on the probabilities while training (as HF).
         var context = SelfAttention.Attend(q, k, v, attendMask, attentionDropout, training);
         context = context.transpose(1, 2).reshape(b, t, numHeads * headSize); // (B, T, H)

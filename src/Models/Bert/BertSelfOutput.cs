@@ -1,3 +1,4 @@
+using MLNet.Transformers.Inference;
 using MLNet.Transformers.Models.Common;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -24,6 +25,6 @@ internal sealed class BertSelfOutput : nn.Module
     public Tensor forward(Tensor context, Tensor input)
     {
         using var scope = NewDisposeScope();
-        return LayerNorm.call(dropout.call(dense.call(context)) + input).MoveToOuterDisposeScope();
+        return LayerNorm.call(dropout.call(PackedBf16Linear.Call(dense, context)) + input).MoveToOuterDisposeScope();
     }
 }

@@ -38,6 +38,7 @@ internal static class ModuleDisposal
     {
         foreach (var (_, parameter) in module.named_parameters()) parameter.Dispose();
         foreach (var (_, buffer) in module.named_buffers()) buffer.Dispose();
+        Inference.PackedBf16Linear.Release(module);   // bf16 scoring's packed copies of the linear weights
         module.Dispose();
     }
 }

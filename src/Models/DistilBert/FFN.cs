@@ -1,3 +1,4 @@
+using MLNet.Transformers.Inference;
 using MLNet.Transformers.Models.Common;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -26,6 +27,6 @@ internal sealed class FFN : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor x)
     {
         using var scope = NewDisposeScope();
-        return dropout.call(lin2.call(Activations.Apply(activation, lin1.call(x)))).MoveToOuterDisposeScope();
+        return dropout.call(PackedBf16Linear.Call(lin2, PackedBf16Linear.Call(lin1, x, activation))).MoveToOuterDisposeScope();
     }
 }

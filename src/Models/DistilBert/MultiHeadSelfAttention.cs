@@ -1,3 +1,4 @@
+using MLNet.Transformers.Inference;
 using MLNet.Transformers.Models.Common;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -35,8 +36,8 @@ internal sealed class MultiHeadSelfAttention : nn.Module
         long b = hidden.shape[0], t = hidden.shape[1];
         Tensor Heads(Tensor x) => x.view(b, t, numHeads, headSize).transpose(1, 2); // (B, nh, T, hs)
         hidden = hidden.to(q_lin.weight!.dtype);   // cast once for the three projections under bf16 scoring (as BertSelfAttention)
-        var context = SelfAttention.Attend(Heads(q_lin.call(hidden)), Heads(k_lin.call(hidden)), Heads(v_lin.call(hidden)),
+        var context = SelfAttention.Attend(Heads(PackedBf16Linear.Call(q_lin, hidden)), Heads(PackedBf16Linear.Call(k_lin, hidden)), Heads(PackedBf16Linear.Call(v_lin, hidden)),
             attendMask, attentionDropout, training);
-        return out_lin.call(context.transpose(1, 2).reshape(b, t, numHeads * headSize)).MoveToOuterDisposeScope();
+        return PackedBf16Linear.Call(out_lin, context.transpose(1, 2).reshape(b, t, numHeads * headSize)).MoveToOuterDisposeScope();
     }
 }
