@@ -42,7 +42,7 @@ internal static class PackedBf16Linear
     /// that an application pins takes the plain path until it is tested here.
     /// </summary>
     public static bool Supported => OperatingSystem.IsLinux() && RuntimeInformation.ProcessArchitecture == Architecture.X64
-        && typeof(torch).Assembly.GetName().Version is { Major: 0, Minor: 107 } && HostPrecision.HasFastBf16;
+        && typeof(TorchSharp.torch).Assembly.GetName().Version is { Major: 0, Minor: 107 } && HostPrecision.HasFastBf16;
 
     /// <summary>
     /// Records that <paramref name="linear"/> (already bf16, inference only) may be packed, and whether its output stays
