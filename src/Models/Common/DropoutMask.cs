@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using MLNet.Transformers.Training;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace MLNet.Transformers.Models.Common;
@@ -28,10 +29,12 @@ internal static unsafe class DropoutMask
         long[] key;
         using (var drawn = randint(int.MaxValue, [2], dtype: ScalarType.Int64)) key = drawn.data<long>().ToArray();
         ulong k0 = (ulong)key[0], k1 = (ulong)key[1];
+        // Checked before allocating, so a refused mask is not left behind.
+        long count = like.numel();
+        if (like.device_type != DeviceType.CPU || count * sizeof(ushort) > int.MaxValue)
+            throw new InvalidOperationException($"A dropout mask of {count} elements on {like.device} is not addressable; bf16 hashed dropout needs a CPU tensor under 2 GB.");
         var mask = empty(like.shape, ScalarType.BFloat16, like.device);
-        if (!TensorMemory.IsAddressable(mask, ScalarType.BFloat16))
-            throw new InvalidOperationException($"A dropout mask of {mask.numel()} elements on {mask.device} is not addressable; bf16 hashed dropout needs a CPU tensor under 2 GB.");
-        Fill((ushort*)TensorMemory.Pointer(mask), mask.numel(), p, (uint)(k0 ^ (k1 << 31)), (uint)(k1 ^ (k0 >> 1)));
+        Fill((ushort*)TensorMemory.Pointer(mask), count, p, (uint)(k0 ^ (k1 << 31)), (uint)(k1 ^ (k0 >> 1)));
         return mask;
     }
 
@@ -72,22 +75,22 @@ internal static unsafe class DropoutMask
     }
 
     /// <summary>
-    /// Fills <paramref name="count"/> bf16 values from <paramref name="mask"/> on the calling thread: a MiniLM bf16 step's
+    /// Fills <paramref name="count"/> bf16 values at <paramref name="mask"/> on the calling thread: a MiniLM bf16 step's
     /// 19 masks (~20M values) take ~2 ms so, and 6 ms split across .NET's thread pool, whose second thread competes with
     /// libtorch's OpenMP worker still spinning after the previous op (measured on the 2-core hosts).
     /// </summary>
     internal static void Fill(ushort* mask, long count, double p, uint keyLow, uint keyHigh)
     {
         if (count > uint.MaxValue) throw new ArgumentOutOfRangeException(nameof(count), count, "A dropout mask is limited to 2³² elements.");
-        FillRange(mask, 0, (uint)count, Threshold(p), KeptValueBits(p), keyLow, keyHigh);
+        FillRange(mask, (uint)count, Threshold(p), KeptValueBits(p), keyLow, keyHigh);
     }
 
-    // Works on element pairs (start is even); an odd count's last element is the low half of a pair.
+    // Works on element pairs; an odd count's last element is the low half of a pair.
     // Fully optimised from the first call: tier-0 code does not inline the vector operators.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void FillRange(ushort* mask, uint start, uint count, uint threshold, ushort kept, uint keyLow, uint keyHigh)
+    private static void FillRange(ushort* mask, uint count, uint threshold, ushort kept, uint keyLow, uint keyHigh)
     {
-        uint i = start, end = start + count;
+        uint i = 0, end = count;
         if (Vector256.IsHardwareAccelerated)
         {
             var lanes = Vector256.Create(0u, 1, 2, 3, 4, 5, 6, 7);
