@@ -8,7 +8,7 @@ namespace MLNet.Transformers.Benchmarks;
 /// Only our encoder's forward pass, in a loop, for profiling (no tokenizer, no ML.NET, no other contender):
 ///   dotnet run -c Release --project bench/MLNet.Transformers.Benchmarks -- forward [fp32|bf16] [batch] [seconds] [ab]
 /// BERT-base shape with random weights, every row 128 tokens (as the inference benchmark's "fixed" part); prints
-/// sentences/s and the share of the host's matmul peak in that precision. Run it under <c>perf record</c> for a clean
+/// sentences/s, the share of the host's matmul peak in that precision and (bf16) the pooled outputs' error against fp32. Run it under <c>perf record</c> for a clean
 /// profile. <c>ab</c> alternates variant A (the default code path) with variant B (<see cref="Variant"/>; today plain bf16
 /// linears instead of <see cref="PackedBf16Linear"/>'s packed kernels) pass by pass, so an experiment is compared under
 /// the same load on a shared machine.
@@ -31,12 +31,14 @@ internal static class ForwardBenchmark
         using var model = new BertModel(config, addPoolingLayer: false);
         BertInitializer.Initialize(model, config);
         model.eval();
-        ScoringPrecision.Apply(model, precision);
+        float[]? reference = null;   // fp32 outputs, the yardstick for each variant's rounding error
         var dtype = precision == Precision.Float32 ? ScalarType.Float32 : ScalarType.BFloat16;
         double peak = MatmulPeak.Measure(dtype, Math.Max(batch, 8) * MaxLength, config.HiddenSize, config.IntermediateSize);
         using var ids = randint(1000, config.VocabSize, [batch, MaxLength], dtype: ScalarType.Int64);
         using var types = zeros([batch, MaxLength], dtype: ScalarType.Int64);
         using var mask = ones([batch, MaxLength], dtype: ScalarType.Int64);
+        double ErrorToFp32(float[] output) => reference is null ? 0
+            : Math.Sqrt(output.Zip(reference, (a, b) => (double)(a - b) * (a - b)).Sum() / reference.Sum(a => (double)a * a));
         float[] Forward()
         {
             using var scope = NewDisposeScope();
@@ -44,6 +46,8 @@ internal static class ForwardBenchmark
             var output = model.forward(ids, types, mask);
             return output.LastHiddenState.mean([1]).to(ScalarType.Float32).data<float>().ToArray();   // as the transform: pooled, copied out
         }
+        if (precision != Precision.Float32) reference = Forward();
+        ScoringPrecision.Apply(model, precision);
         var variants = ab ? new[] { false, true } : [false];
         var outputs = variants.Select(v => { Variant(v); Forward(); return Forward(); }).ToArray();
         var times = variants.Select(_ => new List<double>()).ToArray();
@@ -56,7 +60,7 @@ internal static class ForwardBenchmark
             double median = Stopwatches.Median(times[v]);
             double gflops = batch * Flops.BertForwardPerSequence(config, MaxLength) / median / 1e9;
             Console.WriteLine($"forward {precision}{(ab ? v == 0 ? " A" : " B" : "")}, batch {batch}, T = {MaxLength}, threads {get_num_threads()}: {times[v].Count} passes, median {median * 1000:F1} ms, "
-                + $"{batch / median:F2} sent/s, {gflops:F0} GFLOP/s = {gflops / peak:P0} of the {dtype} matmul peak ({peak:F0} GFLOP/s)");
+                + $"{batch / median:F2} sent/s, {gflops:F0} GFLOP/s = {gflops / peak:P0} of the {dtype} matmul peak ({peak:F0} GFLOP/s); pooled outputs vs fp32 {ErrorToFp32(outputs[v]):E2} relative");
         }
         if (ab)
         {
