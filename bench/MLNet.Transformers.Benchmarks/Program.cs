@@ -8,6 +8,7 @@
 //   dotnet run -c Release --project bench/MLNet.Transformers.Benchmarks -- forward [fp32|bf16] [batch] [seconds] [ab]
 //   dotnet run -c Release --project bench/MLNet.Transformers.Benchmarks -- t5 [steps] [lengths]
 //   dotnet run -c Release --project bench/MLNet.Transformers.Benchmarks -- pytorch [steps per round] [rounds] [rows] [fp32] [model=DIR] [python=PATH]
+//   dotnet run -c Release --project bench/MLNet.Transformers.Benchmarks -- accuracy [pairs] [bf16] [model=DIR]
 using MLNet.Transformers.Benchmarks;
 
 var rest = args.Skip(1).ToArray();
@@ -23,6 +24,7 @@ switch (args.FirstOrDefault() ?? "embedding")
     case "forward": ForwardBenchmark.Run(rest); break;
     case "t5": T5Benchmark.Run(rest); break;
     case "pytorch": PyTorchFineTuningBenchmark.Run(rest); break;
-    default: Console.Error.WriteLine("usage: [embedding [rounds] [sentences] | pretraining [steps] | finetuning [steps] [batch] [rounds] | qa [questions] [rounds] | generation [steps] | inference [quick] [rounds] [sst2 sentences] | forward [fp32|bf16] [batch] [seconds] [ab] | t5 [steps] [lengths] | pytorch [steps] [rounds] [rows] [fp32] [model=DIR] [python=PATH]]"); return 2;
+    case "accuracy": PrecisionAccuracyBenchmark.Run(rest); break;
+    default: Console.Error.WriteLine("usage: [embedding [rounds] [sentences] | pretraining [steps] | finetuning [steps] [batch] [rounds] | qa [questions] [rounds] | generation [steps] | inference [quick] [rounds] [sst2 sentences] | forward [fp32|bf16] [batch] [seconds] [ab] | t5 [steps] [lengths] | pytorch [steps] [rounds] [rows] [fp32] [model=DIR] [python=PATH] | accuracy [pairs] [bf16] [model=DIR]]"); return 2;
 }
 return 0;

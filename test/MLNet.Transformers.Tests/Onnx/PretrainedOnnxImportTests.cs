@@ -113,7 +113,7 @@ public sealed class PretrainedOnnxImportTests
             using var transformer = ml.Transforms.Text.TransformerEmbedding(folder, new TransformerEmbeddingSettings("E", "Text", null, EmbeddingPooling.Default, 128, 32, Precision: precision))
                 .Fit(ml.Data.LoadFromEnumerable(new[] { new { Text = "" } }));
             var (a, b) = (transformer.Embed(pairs.Select(p => p.A).ToArray()), transformer.Embed(pairs.Select(p => p.B).ToArray()));
-            return (a.Concat(b).ToArray(), Spearman(a.Zip(b, Cosine).ToArray(), pairs.Select(p => p.Score).ToArray()));
+            return (a.Concat(b).ToArray(), Correlation.Spearman(a.Zip(b, (u, v) => (float)Cosine(u, v)).ToArray(), pairs.Select(p => (float)p.Score).ToArray()));
         }
         var (fp32, fp32Spearman) = Score(Precision.Float32);
         var (int8, int8Spearman) = Score(Precision.Int8);
@@ -129,25 +129,6 @@ public sealed class PretrainedOnnxImportTests
 
     private static double Cosine(float[] x, float[] y) =>
         x.Zip(y, (a, b) => (double)a * b).Sum() / Math.Sqrt(x.Sum(a => (double)a * a) * y.Sum(b => (double)b * b));
-
-    // Spearman's rho: Pearson's correlation of the ranks, ties sharing their mean rank.
-    private static double Spearman(double[] x, double[] y)
-    {
-        static double[] Ranks(double[] v)
-        {
-            var order = Enumerable.Range(0, v.Length).OrderBy(i => v[i]).ToArray();
-            var ranks = new double[v.Length];
-            for (int i = 0, j; i < order.Length; i = j + 1)
-            {
-                for (j = i; j + 1 < order.Length && v[order[j + 1]] == v[order[i]]; j++) { }
-                for (int k = i; k <= j; k++) ranks[order[k]] = (i + j) / 2.0;
-            }
-            return ranks;
-        }
-        var (rx, ry) = (Ranks(x), Ranks(y));
-        double mx = rx.Average(), my = ry.Average();
-        return rx.Zip(ry, (a, b) => (a - mx) * (b - my)).Sum() / Math.Sqrt(rx.Sum(a => (a - mx) * (a - mx)) * ry.Sum(b => (b - my) * (b - my)));
-    }
 
     [TestMethod]
     public void MiniLM_PoolerReadFromItsGemm_EqualsOnnxRuntimesPoolerOutput()

@@ -1,4 +1,4 @@
-/// <summary>Pearson and Spearman correlation, the STS-B metrics (GLUE reports both).</summary>
+/// <summary>Pearson and Spearman correlation, the STS-B metrics (GLUE reports both); shared by the examples, the benchmarks and the tests.</summary>
 internal static class Correlation
 {
     public static double Pearson(IReadOnlyList<float> x, IReadOnlyList<float> y)
