@@ -11,8 +11,9 @@ namespace MLNet.Transformers.Benchmarks;
 /// cosine), for <see cref="Precision.Float32"/>, <see cref="Precision.Auto"/> (which engine it picked here),
 /// <see cref="Precision.Int8"/> and, with <c>bf16</c> or on a host with fast bf16, <see cref="Precision.BFloat16"/>.
 /// To check the AVX2 kernels on a host that has AVX-512, run the built benchmark under user-mode QEMU with a CPU model that
-/// lacks it (CPUID then says AVX2 only, so <c>Auto</c> and ONNX Runtime pick their AVX2 paths; timings are meaningless there):
-///   qemu-x86_64 -cpu max $(command -v dotnet) bench/MLNet.Transformers.Benchmarks/bin/Release/net10.0/MLNet.Transformers.Benchmarks.dll accuracy 200
+/// lacks it (CPUID then says AVX2 only, so <c>Auto</c> and ONNX Runtime pick their AVX2 paths; timings are meaningless there;
+/// CoreCLR's background GC thread crashes under qemu-user, hence <c>DOTNET_gcConcurrent=0</c>):
+///   DOTNET_gcConcurrent=0 qemu-x86_64 -cpu max $(command -v dotnet) bench/MLNet.Transformers.Benchmarks/bin/Release/net10.0/MLNet.Transformers.Benchmarks.dll accuracy 200
 /// </summary>
 internal static class PrecisionAccuracyBenchmark
 {
