@@ -37,8 +37,8 @@ internal static class ForwardBenchmark
         using var ids = randint(1000, config.VocabSize, [batch, MaxLength], dtype: ScalarType.Int64);
         using var types = zeros([batch, MaxLength], dtype: ScalarType.Int64);
         using var mask = ones([batch, MaxLength], dtype: ScalarType.Int64);
-        double ErrorToFp32(float[] output) => reference is null ? 0
-            : Math.Sqrt(output.Zip(reference, (a, b) => (double)(a - b) * (a - b)).Sum() / reference.Sum(a => (double)a * a));
+        string ErrorToFp32(float[] output) => reference is null ? ""
+            : $"; pooled outputs vs fp32 {Math.Sqrt(output.Zip(reference, (a, b) => (double)(a - b) * (a - b)).Sum() / reference.Sum(a => (double)a * a)):E2} relative";
         float[] Forward()
         {
             using var scope = NewDisposeScope();
@@ -60,7 +60,7 @@ internal static class ForwardBenchmark
             double median = Stopwatches.Median(times[v]);
             double gflops = batch * Flops.BertForwardPerSequence(config, MaxLength) / median / 1e9;
             Console.WriteLine($"forward {precision}{(ab ? v == 0 ? " A" : " B" : "")}, batch {batch}, T = {MaxLength}, threads {get_num_threads()}: {times[v].Count} passes, median {median * 1000:F1} ms, "
-                + $"{batch / median:F2} sent/s, {gflops:F0} GFLOP/s = {gflops / peak:P0} of the {dtype} matmul peak ({peak:F0} GFLOP/s); pooled outputs vs fp32 {ErrorToFp32(outputs[v]):E2} relative");
+                + $"{batch / median:F2} sent/s, {gflops:F0} GFLOP/s = {gflops / peak:P0} of the {dtype} matmul peak ({peak:F0} GFLOP/s){ErrorToFp32(outputs[v])}");
         }
         if (ab)
         {
